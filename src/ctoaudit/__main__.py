@@ -1,0 +1,5 @@
+"""`python -m ctoaudit`."""
+
+from ctoaudit.cli import main
+
+main()

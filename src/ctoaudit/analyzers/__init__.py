@@ -1,0 +1,146 @@
+"""The analyzer plugin interface and its discovery through entry points.
+
+An analyzer measures; it never judges (rules do) and never prints (renderers do). Built-in analyzers are
+registered in the `ctoaudit.analyzers` entry-point group exactly like third-party ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from ctoaudit.config import Settings, validate_analyzer_options
+
+if TYPE_CHECKING:
+    from ctoaudit.cache import ResultCache
+    from ctoaudit.model import AnalyzerResult, MetricSpec
+    from ctoaudit.snapshot import FileEntry, RepoSnapshot
+
+ENTRY_POINT_GROUP = "ctoaudit.analyzers"
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
+class NoOptions(BaseModel):
+    """Options model of an analyzer that takes none: any key is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ProgressSink(Protocol):
+    """Where long work reports progress; the CLI shows a bar on a terminal, tests pass nothing."""
+
+    def start(self, label: str, total: int) -> None:
+        """A new stage with `total` steps begins."""
+        ...
+
+    def advance(self, steps: int = 1) -> None:
+        """`steps` more steps are done."""
+        ...
+
+
+class NullProgress:
+    """Progress that goes nowhere."""
+
+    def start(self, label: str, total: int) -> None:
+        """Ignore."""
+
+    def advance(self, steps: int = 1) -> None:
+        """Ignore."""
+
+
+@dataclass
+class AnalysisContext:
+    """What an analyzer may use: the files, settings, cache, clock, workers and earlier results."""
+
+    snapshot: RepoSnapshot
+    files: Sequence[FileEntry]
+    settings: Settings
+    cache: ResultCache
+    jobs: int
+    clock: Callable[[], datetime]
+    progress: ProgressSink = field(default_factory=NullProgress)
+    results: Mapping[str, AnalyzerResult] = field(default_factory=dict)
+    offline: bool = False
+
+    def options(self, analyzer: str, model: type[OptionsT]) -> OptionsT:
+        """The analyzer's validated options."""
+        return validate_analyzer_options(self.settings, analyzer, model)
+
+
+@runtime_checkable
+class Analyzer(Protocol):
+    """A pluggable measurement over a repository snapshot.
+
+    `version` is part of every cache key: bump it whenever the output for the same input changes.
+    `requires` names analyzers whose results this one reads from `context.results`.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    description: ClassVar[str]
+    metrics: ClassVar[tuple[MetricSpec, ...]]
+    options_model: ClassVar[type[BaseModel]]
+    requires: ClassVar[tuple[str, ...]]
+
+    def analyze(self, context: AnalysisContext) -> AnalyzerResult:
+        """Measure the snapshot; per-item failures become skips in the result."""
+        ...
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """The outcome of loading the analyzer plugins: the analyzers, and the plugins that failed."""
+
+    analyzers: dict[str, type[Analyzer]]
+    errors: dict[str, str]
+
+
+def discover_analyzers() -> Discovered:
+    """Load every analyzer registered under the `ctoaudit.analyzers` entry-point group.
+
+    Called by the engine and the CLI when needed, never at import time. A plugin that fails to load is
+    reported by name instead of stopping the audit.
+    """
+    found: dict[str, type[Analyzer]] = {}
+    errors: dict[str, str] = {}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            cls = ep.load()
+        except Exception as exc:  # noqa: BLE001 - any plugin bug must become a report entry
+            errors[ep.name] = f"cannot load plugin {ep.value}: {type(exc).__name__}: {exc}"
+            continue
+        if (
+            not isinstance(cls, type)
+            or not hasattr(cls, "analyze")
+            or getattr(cls, "name", None) != ep.name
+        ):
+            errors[ep.name] = f"plugin {ep.value} is not an analyzer class named {ep.name!r}"
+            continue
+        found[ep.name] = cls
+    return Discovered(found, errors)
+
+
+def order_by_requirements(analyzers: Mapping[str, type[Analyzer]]) -> list[str]:
+    """Analyzer names in an order where each comes after the ones it requires (then by name)."""
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered or name not in analyzers:
+            return
+        if name in visiting:
+            return  # a cycle: the later analyzer simply sees no result and records a skip
+        visiting.add(name)
+        for dep in sorted(analyzers[name].requires):
+            visit(dep)
+        visiting.discard(name)
+        ordered.append(name)
+
+    for name in sorted(analyzers):
+        visit(name)
+    return ordered

@@ -1,0 +1,350 @@
+"""Code complexity of Python files with radon: one parse per file for every metric.
+
+radon's own commands (`cc`, `mi`, `raw`, `hal`) each re-read and re-parse every file. Here a file is
+decoded once, parsed to one AST that feeds the cyclomatic-complexity and Halstead visitors, and
+tokenized once for the raw counts; the maintainability index is computed from those same figures
+exactly as radon's `mi_parameters` does, so every value equals radon's own.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import math
+import statistics
+import tokenize
+import warnings
+from collections import Counter
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ctoaudit.analyzers import AnalysisContext
+from ctoaudit.cache import options_hash
+from ctoaudit.filemap import map_files
+from ctoaudit.model import (
+    REPO_SCOPE,
+    AnalyzerResult,
+    Direction,
+    Measurement,
+    MetricSpec,
+    Skip,
+)
+from ctoaudit.snapshot import EntryKind, matches_any
+
+CC_RANKS = ("A", "B", "C", "D", "E", "F")
+HIGH_CC = 10
+"""Above this, a function is rank C or worse: radon's and McCabe's line for "too complex"."""
+
+
+class ComplexityOptions(BaseModel):
+    """`[tool.ctoaudit.analyzers.complexity]`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    include: list[str] = Field(
+        default_factory=lambda: ["*.py"], description="Globs of files to analyze."
+    )
+    exclude: list[str] = Field(default_factory=list, description="Globs of files to leave out.")
+    no_assert: bool = Field(
+        default=False, description="Do not count `assert` statements (radon's -n)."
+    )
+    multi: bool = Field(
+        default=True,
+        description="Count multi-line strings as comments in the maintainability index.",
+    )
+
+
+def _spec(
+    key: str, description: str, direction: Direction, unit: str = "", scope: str = "repo"
+) -> MetricSpec:
+    return MetricSpec.model_validate(
+        {
+            "key": key,
+            "description": description,
+            "direction": direction,
+            "unit": unit,
+            "scope": scope,
+        }
+    )
+
+
+LOWER, HIGHER, INFO = Direction.LOWER, Direction.HIGHER, Direction.INFO
+METRICS: tuple[MetricSpec, ...] = (
+    _spec("complexity.cc", "Cyclomatic complexity of a function, method or class (labels: kind, rank)", LOWER, "", "function"),
+    _spec("complexity.mi", "Maintainability index of a file, 0-100 (label: rank)", HIGHER, "", "file"),
+    _spec("complexity.cc_total", "Sum of the cyclomatic complexity of a file (radon's total)", LOWER, "", "file"),
+    _spec("complexity.loc", "Lines in a file", INFO, "lines", "file"),
+    _spec("complexity.lloc", "Logical lines of code in a file", INFO, "lines", "file"),
+    _spec("complexity.sloc", "Source lines of code in a file", INFO, "lines", "file"),
+    _spec("complexity.comments", "Comment lines in a file", INFO, "lines", "file"),
+    _spec("complexity.multi", "Lines of multi-line strings in a file", INFO, "lines", "file"),
+    _spec("complexity.blank", "Blank lines in a file", INFO, "lines", "file"),
+    _spec("complexity.halstead.volume", "Halstead volume of a file", LOWER, "", "file"),
+    _spec("complexity.halstead.difficulty", "Halstead difficulty of a file", LOWER, "", "file"),
+    _spec("complexity.halstead.effort", "Halstead effort of a file", LOWER, "", "file"),
+    _spec("complexity.files", "Python files analyzed", INFO, "files"),
+    _spec("complexity.files.skipped", "Python files that could not be analyzed", LOWER, "files"),
+    _spec("complexity.functions", "Functions and methods analyzed", INFO, "functions"),
+    _spec("complexity.sloc.total", "Source lines of code in all analyzed files", INFO, "lines"),
+    _spec("complexity.cc.mean", "Mean cyclomatic complexity of functions and methods", LOWER),
+    _spec("complexity.cc.p90", "90th percentile of function cyclomatic complexity", LOWER),
+    _spec("complexity.cc.max", "Highest function cyclomatic complexity", LOWER),
+    *(
+        _spec(f"complexity.functions.rank_{r.lower()}", f"Functions and methods of complexity rank {r}", INFO, "functions")
+        for r in CC_RANKS
+    ),
+    _spec("complexity.functions.over_10.share", "Share of functions with complexity above 10 (rank C or worse)", LOWER, "ratio"),
+    _spec("complexity.mi.min", "Lowest maintainability index of a file", HIGHER),
+    _spec("complexity.mi.mean", "Mean maintainability index over files", HIGHER),
+    _spec("complexity.files.mi_rank_c", "Files of maintainability rank C (MI <= 9)", LOWER, "files"),
+)  # fmt: skip
+
+
+_CC_RANK_BOUNDS = ((5, "A"), (10, "B"), (20, "C"), (30, "D"), (40, "E"))
+
+
+def cc_rank(cc: float) -> str:
+    """Radon's rank: A 1-5, B 6-10, C 11-20, D 21-30, E 31-40, F above 40."""
+    for bound, rank in _CC_RANK_BOUNDS:
+        if cc <= bound:
+            return rank
+    return "F"
+
+
+def mi_rank(mi: float) -> str:
+    """Radon's MI rank: A above 19, B above 9, C at 9 or below."""
+    if mi > 19:  # noqa: PLR2004
+        return "A"
+    return "B" if mi > 9 else "C"  # noqa: PLR2004
+
+
+def decode_source(data: bytes) -> str:
+    """Source bytes to text per PEP 263 (BOM, coding cookie, else UTF-8); ValueError says why not."""
+    if b"\0" in data:
+        raise ValueError("binary content (NUL bytes), not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        # detect_encoding also rejects undecodable first lines; name the byte when that is the cause.
+        encoding, detail = "utf-8", f"bad encoding declaration: {exc.msg}"
+    else:
+        detail = ""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid {encoding}: byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} in coding declaration") from None
+    if detail:
+        raise ValueError(detail)
+    return text
+
+
+def analyze_source(data: bytes, *, no_assert: bool = False, multi: bool = True) -> dict[str, Any]:
+    """Every complexity figure of one file's bytes, or `{"skip": reason}`. Pure and cacheable."""
+    from radon.metrics import h_visit_ast, mi_compute  # noqa: PLC0415 - keep CLI start-up fast
+    from radon.raw import analyze as raw_analyze  # noqa: PLC0415
+    from radon.visitors import ComplexityVisitor  # noqa: PLC0415
+
+    try:
+        source = decode_source(data)
+    except ValueError as exc:
+        return {"skip": str(exc)}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter(
+                "ignore"
+            )  # invalid escape sequences in old code are not our finding
+            tree = ast.parse(source)
+    except SyntaxError as exc:
+        return {"skip": f"syntax error at line {exc.lineno}: {exc.msg} (not Python 3 source?)"}
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return {"skip": f"cannot parse: {type(exc).__name__}: {exc}"}
+    try:
+        raw = raw_analyze(source)
+        visitor = ComplexityVisitor.from_ast(tree, no_assert=no_assert)
+        halstead = h_visit_ast(tree).total
+    except Exception as exc:  # noqa: BLE001 - radon's visitors fail on rare constructs; one file's skip
+        return {"skip": f"radon could not analyze it: {type(exc).__name__}: {exc}"}
+    comment_lines = raw.comments + (raw.multi if multi else 0)
+    comments_pct = comment_lines / float(raw.sloc) * 100 if raw.sloc != 0 else 0
+    # With no_assert the total differs from radon's mi (which never passes it): MI follows the option.
+    mi = mi_compute(halstead.volume, visitor.total_complexity, raw.lloc, comments_pct)
+    blocks = []
+    for block in visitor.blocks:
+        is_class = not hasattr(block, "is_method")
+        kind = "class" if is_class else ("method" if block.is_method else "function")
+        blocks.append(
+            {
+                "name": block.fullname,
+                "kind": kind,
+                "line": block.lineno,
+                "end_line": block.endline,
+                "cc": block.complexity,
+            }
+        )
+    return {
+        "raw": {
+            "loc": raw.loc,
+            "lloc": raw.lloc,
+            "sloc": raw.sloc,
+            "comments": raw.comments,
+            "multi": raw.multi,
+            "blank": raw.blank,
+        },
+        "cc_total": visitor.total_complexity,
+        "mi": mi,
+        "halstead": {
+            "volume": halstead.volume,
+            "difficulty": halstead.difficulty,
+            "effort": halstead.effort,
+        },
+        "blocks": blocks,
+    }
+
+
+def analyze_default(data: bytes) -> bytes:
+    """Process-pool worker with default options."""
+    return json.dumps(analyze_source(data), sort_keys=True).encode()
+
+
+def analyze_no_assert(data: bytes) -> bytes:
+    """Process-pool worker for `no_assert = true`."""
+    return json.dumps(analyze_source(data, no_assert=True), sort_keys=True).encode()
+
+
+def analyze_no_multi(data: bytes) -> bytes:
+    """Process-pool worker for `multi = false`."""
+    return json.dumps(analyze_source(data, multi=False), sort_keys=True).encode()
+
+
+def analyze_no_assert_no_multi(data: bytes) -> bytes:
+    """Process-pool worker for `no_assert = true` and `multi = false`."""
+    return json.dumps(analyze_source(data, no_assert=True, multi=False), sort_keys=True).encode()
+
+
+_WORKERS = {
+    (False, True): analyze_default,
+    (True, True): analyze_no_assert,
+    (False, False): analyze_no_multi,
+    (True, False): analyze_no_assert_no_multi,
+}
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least pct% of values at or below it."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _file_measurements(path: str, data: dict[str, Any]) -> list[Measurement]:
+    out = [
+        Measurement(metric="complexity.mi", value=data["mi"], scope=path, path=path, labels={"rank": mi_rank(data["mi"])}),
+        Measurement(metric="complexity.cc_total", value=data["cc_total"], scope=path, path=path),
+    ]  # fmt: skip
+    out.extend(
+        Measurement(metric=f"complexity.{key}", value=value, scope=path, path=path)
+        for key, value in data["raw"].items()
+    )
+    out.extend(
+        Measurement(metric=f"complexity.halstead.{key}", value=value, scope=path, path=path)
+        for key, value in data["halstead"].items()
+    )
+    for block in data["blocks"]:
+        rank = cc_rank(block["cc"])
+        out.append(
+            Measurement(
+                metric="complexity.cc",
+                value=block["cc"],
+                scope=block["name"],
+                path=path,
+                line=block["line"],
+                end_line=block["end_line"],
+                labels={"kind": block["kind"], "rank": rank},
+            )
+        )
+    return out
+
+
+def _repo_measurements(files: list[dict[str, Any]], skipped: int) -> list[Measurement]:
+    function_cc = [b["cc"] for f in files for b in f["blocks"] if b["kind"] != "class"]
+    mis = [f["mi"] for f in files]
+    ranks = Counter(cc_rank(cc) for cc in function_cc)
+    values: dict[str, float] = {
+        "complexity.files": len(files),
+        "complexity.files.skipped": skipped,
+        "complexity.functions": len(function_cc),
+        "complexity.sloc.total": sum(f["raw"]["sloc"] for f in files),
+        "complexity.files.mi_rank_c": sum(1 for mi in mis if mi_rank(mi) == "C"),
+    }
+    for rank in CC_RANKS:
+        values[f"complexity.functions.rank_{rank.lower()}"] = ranks.get(rank, 0)
+    if function_cc:
+        values["complexity.cc.mean"] = round(statistics.fmean(function_cc), 4)
+        values["complexity.cc.p90"] = _percentile(function_cc, 90)
+        values["complexity.cc.max"] = max(function_cc)
+        values["complexity.functions.over_10.share"] = round(
+            sum(1 for cc in function_cc if cc > HIGH_CC) / len(function_cc),
+            4,
+        )
+    if mis:
+        values["complexity.mi.min"] = min(mis)
+        values["complexity.mi.mean"] = round(statistics.fmean(mis), 4)
+    return [Measurement(metric=k, value=v, scope=REPO_SCOPE) for k, v in values.items()]
+
+
+class ComplexityAnalyzer:
+    """Cyclomatic complexity, maintainability index, raw counts and Halstead metrics via radon."""
+
+    name: ClassVar[str] = "complexity"
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = __doc__ or ""
+    metrics: ClassVar[tuple[MetricSpec, ...]] = METRICS
+    options_model: ClassVar[type[BaseModel]] = ComplexityOptions
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def analyze(self, context: AnalysisContext) -> AnalyzerResult:
+        """Analyze every included Python file, from the cache where its content was seen before."""
+        options = context.options(self.name, ComplexityOptions)
+        entries = [
+            e
+            for e in context.files
+            if matches_any(e.path, options.include)
+            and not matches_any(e.path, options.exclude)
+            and e.kind is not EntryKind.SUBMODULE
+        ]
+        outcomes = map_files(
+            context,
+            analyzer=self.name,
+            version=self.version,
+            options=options_hash(options),
+            entries=entries,
+            worker=_WORKERS[(options.no_assert, options.multi)],
+        )
+        measurements: list[Measurement] = []
+        skips: list[Skip] = []
+        analyzed: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            path = outcome.entry.path
+            if outcome.result is None:
+                skips.append(
+                    Skip(analyzer=self.name, path=path, reason=outcome.skip_reason or "unreadable")
+                )
+                continue
+            data = json.loads(outcome.result)
+            if "skip" in data:
+                skips.append(Skip(analyzer=self.name, path=path, reason=data["skip"]))
+                continue
+            analyzed.append(data)
+            measurements.extend(_file_measurements(path, data))
+        measurements.extend(_repo_measurements(analyzed, len(skips)))
+        return AnalyzerResult(
+            name=self.name,
+            version=self.version,
+            metrics=list(METRICS),
+            measurements=measurements,
+            skips=skips,
+        ).sorted()

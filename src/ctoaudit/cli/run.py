@@ -1,0 +1,159 @@
+"""`ctoaudit run`: audit a repository and print or write the report."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ctoaudit.cache import open_cache
+from ctoaudit.cli._boundary import boundary
+from ctoaudit.cli._output import (
+    RichProgress,
+    stderr_console,
+    stdout_is_terminal,
+    use_color,
+    write_atomic,
+)
+from ctoaudit.engine import AuditOptions, AuditRequest, audit
+from ctoaudit.errors import UsageError
+from ctoaudit.render import RenderFormat
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def choose_format(fmt: RenderFormat | None, output: Path | None) -> RenderFormat:
+    """The explicit --format, else the one the output file's suffix implies, else the terminal."""
+    if fmt is not None:
+        return fmt
+    if output is not None:
+        inferred = RenderFormat.from_suffix(output.name)
+        if inferred is None:
+            raise UsageError(f"cannot tell the format of {output.name}; pass --format")
+        return inferred
+    return RenderFormat.TERMINAL
+
+
+def run(
+    target: Annotated[
+        str, typer.Argument(help="Path, git URL, or folder inside a git repository.")
+    ] = ".",
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="Audit this commit, tag or branch from git objects.")
+    ] = None,
+    fmt: Annotated[
+        RenderFormat | None,
+        typer.Option(
+            "--format", "-f", help="Output format [default: terminal, or from -o's suffix]."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file (atomically)."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Config file instead of the target's own.", envvar="CTOAUDIT_CONFIG"
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", help="Worker processes [default: all cores].", envvar="CTOAUDIT_JOBS"
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")
+    ] = None,
+    analyzers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--analyzers",
+            help="Only these analyzers (comma-separated or repeated).",
+            envvar="CTOAUDIT_ANALYZERS",
+        ),
+    ] = None,
+    disable: Annotated[
+        list[str] | None, typer.Option("--disable", help="Do not run these analyzers.")
+    ] = None,
+    max_file_bytes: Annotated[
+        int | None, typer.Option("--max-file-bytes", help="Skip larger files [default: 5 MiB].")
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither read nor write the result cache.",
+            envvar="CTOAUDIT_NO_CACHE",
+        ),
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="Cache folder [default: the user cache dir].",
+            envvar="CTOAUDIT_CACHE_DIR",
+        ),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Use cached registry data only.", envvar="CTOAUDIT_OFFLINE"),
+    ] = False,
+    timestamps: Annotated[
+        bool, typer.Option("--timestamps", help="Record generation time and timings in the report.")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress bar and no notes, only the result.",
+            envvar="CTOAUDIT_QUIET",
+        ),
+    ] = False,
+) -> None:
+    """Audit a repository: measure, then print a summary or write a report."""
+    with boundary():
+        render_format = choose_format(fmt, output)
+        request = AuditRequest(
+            target=target,
+            ref=ref,
+            config_file=config,
+            cache_dir=cache_dir,
+            overrides={
+                "jobs": jobs,
+                "exclude": exclude or None,
+                "enable": _split(analyzers),
+                "disable": _split(disable),
+                "max_file_bytes": max_file_bytes,
+            },
+        )
+        cache = open_cache(cache_dir, enabled=not no_cache)
+        show_progress = not quiet and stdout_is_terminal()
+        console = stderr_console()
+        progress = RichProgress(console) if show_progress else None
+        options = AuditOptions(cache=cache, timestamps=timestamps, offline=offline)
+        if progress is not None:
+            options.progress = progress
+        try:
+            with progress or contextlib.nullcontext():
+                report = audit(request, options)
+        finally:
+            cache.close()
+        renderer = render_format.to_renderer(
+            color=use_color() and output is None, width=console.width
+        )
+        text = renderer(report)
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        write_atomic(output, text)
+        if not quiet:
+            console.print(f"wrote {output} ({render_format.value})")

@@ -1,0 +1,126 @@
+"""Per-file analysis with the content cache in front and a process pool behind.
+
+An analyzer hands over the files it wants and a module-level worker `bytes -> bytes`; this module
+reads each file once, looks its content up in the cache (by git blob id, known for free in commits),
+analyzes each distinct missing content once, in parallel, and stores the results. Results are opaque
+bytes (the analyzer's own serialization) so the cache and the pool never need to know their shape. A
+worker sees content only, never the path: its result is cached for every path with the same bytes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from ctoaudit.analyzers import AnalysisContext
+from ctoaudit.cache import cache_key
+from ctoaudit.errors import SnapshotFileError
+from ctoaudit.snapshot import FileEntry, blob_id
+
+Worker = Callable[[bytes], bytes]
+
+_MIN_FILES_FOR_POOL = 16
+"""Below this many files to analyze, starting worker processes costs more than it saves."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """A file's cached or fresh result, or the reason it could not be read."""
+
+    entry: FileEntry
+    result: bytes | None
+    skip_reason: str | None = None
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def map_files(
+    context: AnalysisContext,
+    *,
+    analyzer: str,
+    version: str,
+    options: str,
+    entries: Sequence[FileEntry],
+    worker: Worker,
+) -> list[FileOutcome]:
+    """Results for every entry, in the entries' order, analyzing each distinct content at most once."""
+    limit = context.settings.max_file_bytes
+    outcomes: dict[str, FileOutcome] = {}
+    readable: list[FileEntry] = []
+    for entry in entries:
+        if entry.size > limit:
+            reason = f"file is {_mb(entry.size)}, over max_file_bytes ({_mb(limit)})"
+            outcomes[entry.path] = FileOutcome(entry, None, reason)
+        else:
+            readable.append(entry)
+
+    def key_of(content_id: str) -> str:
+        return cache_key(analyzer, version, options, content_id)
+
+    known = [e for e in readable if e.blob_id is not None]
+    hits = context.cache.get_many(key_of(e.blob_id) for e in known if e.blob_id)
+    to_read: list[FileEntry] = []
+    for entry in readable:
+        value = hits.get(key_of(entry.blob_id)) if entry.blob_id else None
+        if value is not None:
+            outcomes[entry.path] = FileOutcome(entry, value)
+        else:
+            to_read.append(entry)
+
+    read: list[tuple[FileEntry, str, bytes]] = []
+    for entry in to_read:
+        try:
+            data = context.snapshot.read_bytes(entry)
+        except SnapshotFileError as exc:
+            outcomes[entry.path] = FileOutcome(entry, None, str(exc))
+            continue
+        if len(data) > limit:  # the file grew after it was listed
+            outcomes[entry.path] = FileOutcome(
+                entry, None, f"file is {_mb(len(data))}, over max_file_bytes"
+            )
+            continue
+        read.append((entry, entry.blob_id or blob_id(data), data))
+    more_hits = context.cache.get_many(key_of(cid) for _, cid, _ in read)
+    todo = {cid: data for _, cid, data in read if key_of(cid) not in more_hits}
+
+    context.progress.start(f"{analyzer}: analyzing", len(entries))
+    context.progress.advance(len(entries) - len(todo))
+    fresh = _run(worker, todo, context)
+    context.cache.put_many({key_of(cid): value for cid, value in fresh.items()})
+    for entry, cid, _ in read:
+        outcomes[entry.path] = FileOutcome(entry, more_hits.get(key_of(cid)) or fresh[cid])
+    return [outcomes[e.path] for e in entries]
+
+
+def _run(worker: Worker, todo: dict[str, bytes], context: AnalysisContext) -> dict[str, bytes]:
+    """Analyze each content id once: in this process for a few files, else in a process pool."""
+    results: dict[str, bytes] = {}
+    if context.jobs <= 1 or len(todo) < _MIN_FILES_FOR_POOL:
+        for cid, data in todo.items():
+            results[cid] = worker(data)
+            context.progress.advance()
+        return results
+    # Largest files first, so no worker is left with one big file at the end.
+    ordered = sorted(todo.items(), key=lambda item: (-len(item[1]), item[0]))
+    chunksize = max(1, min(32, len(ordered) // (context.jobs * 8)))
+    methods = multiprocessing.get_all_start_methods()
+    mp_context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=context.jobs, mp_context=mp_context) as pool:
+        values = pool.map(worker, [data for _, data in ordered], chunksize=chunksize)
+        for (cid, _), value in zip(ordered, values, strict=True):
+            results[cid] = value
+            context.progress.advance()
+    return results

@@ -1,0 +1,499 @@
+"""Read-only views of a repository: a working tree, a plain directory, or a commit's git objects.
+
+Nothing here checks out, resets or stashes: a commit is read blob by blob from the object database, so
+the user's working tree and index stay byte-identical, dirty or not.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ctoaudit.errors import SnapshotError, SnapshotFileError, TargetError
+from ctoaudit.model import TargetInfo, TargetKind
+
+# GitPython refuses to import when no git binary is on PATH; we report that ourselves, per target.
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+if TYPE_CHECKING:
+    import git
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "build",
+    "dist",
+    ".tox",
+    ".nox",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".eggs",
+    "*.egg-info",
+    "site-packages",
+)
+"""Folder names never walked outside git; inside git, .gitignore decides instead."""
+
+GIT_TIMEOUT_SECONDS = 600
+_URL_PATTERN = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
+
+
+class EntryKind(StrEnum):
+    """What a listed path is; only regular files have content to analyze."""
+
+    FILE = "file"
+    SYMLINK = "symlink"
+    SUBMODULE = "submodule"
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One path in a snapshot. `blob_id` is git's object id when it is known without reading."""
+
+    path: str
+    size: int
+    kind: EntryKind = EntryKind.FILE
+    blob_id: str | None = None
+
+
+class RepoSnapshot(Protocol):
+    """A read-only view of the files of one revision of a repository."""
+
+    @property
+    def info(self) -> TargetInfo:
+        """Where the files come from."""
+        ...
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things the user should know about how the snapshot was taken."""
+        ...
+
+    def files(self) -> Sequence[FileEntry]:
+        """Every file in the snapshot, sorted by path (the engine applies configured excludes)."""
+        ...
+
+    def read_bytes(self, entry: FileEntry) -> bytes:
+        """The file's content; raises SnapshotFileError when it cannot be read."""
+        ...
+
+    def git_repo(self) -> git.Repo | None:
+        """The git repository behind the snapshot, for analyzers that read history."""
+        ...
+
+    def commit(self) -> str | None:
+        """The commit whose history analyzers should read (HEAD for a working tree)."""
+        ...
+
+
+def blob_id(data: bytes) -> str:
+    """Git's object id for a blob with this content, so working-tree files share cache entries with commits."""
+    header = b"blob %d\0" % len(data)
+    return hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
+
+
+def matches_any(path: str, patterns: Sequence[str]) -> bool:
+    """True when the path, or any folder above it, matches one of the glob patterns."""
+    if not patterns:
+        return False
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        pat = pattern.rstrip("/")
+        for prefix in prefixes:
+            if fnmatch.fnmatchcase(prefix, pat) or fnmatch.fnmatchcase(
+                prefix.rsplit("/", 1)[-1], pat
+            ):
+                return True
+    return False
+
+
+def _read_file(root: Path, entry: FileEntry) -> bytes:
+    if entry.kind is EntryKind.SYMLINK:
+        raise SnapshotFileError("symbolic link, not followed")
+    if entry.kind is EntryKind.SUBMODULE:
+        raise SnapshotFileError("git submodule, audited separately")
+    try:
+        return (root / entry.path).read_bytes()
+    except PermissionError:
+        raise SnapshotFileError("permission denied") from None
+    except FileNotFoundError:
+        raise SnapshotFileError("file disappeared during the audit") from None
+    except OSError as exc:
+        raise SnapshotFileError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def _lstat_entry(root: Path, rel: str) -> FileEntry | None:
+    try:
+        st = (root / rel).lstat()
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return FileEntry(rel, st.st_size, EntryKind.SYMLINK)
+    if stat.S_ISDIR(st.st_mode):
+        return FileEntry(rel, 0, EntryKind.SUBMODULE)
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return FileEntry(rel, st.st_size)
+
+
+class DirectorySnapshot:
+    """A folder outside git: walked without following links, default and configured excludes applied."""
+
+    def __init__(self, root: Path, warnings: Sequence[str] = ()) -> None:
+        self._root = root
+        self._excludes = DEFAULT_EXCLUDES
+        self._warnings = list(warnings)
+        self._files: list[FileEntry] | None = None
+
+    @property
+    def info(self) -> TargetInfo:
+        """Where the files come from."""
+        return TargetInfo(kind=TargetKind.DIRECTORY, path=str(self._root), files=len(self.files()))
+
+    @property
+    def warnings(self) -> list[str]:
+        """Notes about the walk."""
+        return self._warnings
+
+    def files(self) -> Sequence[FileEntry]:
+        """Regular files and symlinks under the root, sorted."""
+        if self._files is None:
+            found: list[FileEntry] = []
+            for dirpath, dirnames, filenames in os.walk(
+                self._root, followlinks=False, onerror=None
+            ):
+                rel_dir = Path(dirpath).relative_to(self._root).as_posix()
+                prefix = "" if rel_dir == "." else rel_dir + "/"
+                dirnames[:] = sorted(
+                    d for d in dirnames if not matches_any(prefix + d, self._excludes)
+                )
+                for name in filenames:
+                    rel = prefix + name
+                    if matches_any(rel, self._excludes):
+                        continue
+                    entry = _lstat_entry(self._root, rel)
+                    if entry is not None:
+                        found.append(entry)
+            self._files = sorted(found, key=lambda e: e.path)
+        return self._files
+
+    def read_bytes(self, entry: FileEntry) -> bytes:
+        """The file's bytes."""
+        return _read_file(self._root, entry)
+
+    def git_repo(self) -> git.Repo | None:
+        """No git behind a plain folder."""
+        return None
+
+    def commit(self) -> str | None:
+        """No commit behind a plain folder."""
+        return None
+
+
+def _open_repo(path: Path) -> git.Repo:
+    import git  # noqa: PLC0415 - GitPython is slow to import; only git targets need it
+
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise TargetError(f"{path}: not a git repository") from exc
+
+
+def _git_output(repo: git.Repo, *args: str) -> str:
+    import git  # noqa: PLC0415
+
+    try:
+        return str(repo.git.execute(["git", *args], strip_newline_in_stdout=False))
+    except git.GitCommandError as exc:
+        detail = (exc.stderr or "").strip().splitlines()
+        raise SnapshotError(f"git {args[0]} failed: {detail[-1] if detail else exc}") from exc
+
+
+class WorkingTreeSnapshot:
+    """A git work tree as it is on disk: tracked files plus untracked files git does not ignore."""
+
+    def __init__(self, repo: git.Repo, root: Path) -> None:
+        self._repo = repo
+        self._root = root
+        self._files: list[FileEntry] | None = None
+        self._warnings: list[str] = []
+
+    @property
+    def info(self) -> TargetInfo:
+        """Path, HEAD commit and whether the tree differs from it."""
+        head = _head_commit(self._repo)
+        dirty = self._repo.is_dirty(untracked_files=True) if head else bool(self.files())
+        return TargetInfo(
+            kind=TargetKind.WORKING_TREE,
+            path=str(self._root),
+            ref=_branch_name(self._repo),
+            commit=head,
+            dirty=dirty,
+            files=len(self.files()),
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        """Notes about the listing."""
+        return self._warnings
+
+    def files(self) -> Sequence[FileEntry]:
+        """Tracked and untracked-but-not-ignored files that exist on disk, sorted."""
+        if self._files is None:
+            out = _git_output(
+                self._repo, "-C", str(self._root), "ls-files", "-z", "--cached", "--others",
+                "--exclude-standard",
+            )  # fmt: skip
+            names = sorted({n for n in out.split("\0") if n})
+            self._files = [e for name in names if (e := _lstat_entry(self._root, name)) is not None]
+        return self._files
+
+    def read_bytes(self, entry: FileEntry) -> bytes:
+        """The file's bytes as they are on disk."""
+        return _read_file(self._root, entry)
+
+    def git_repo(self) -> git.Repo | None:
+        """The repository, for history."""
+        return self._repo
+
+    def commit(self) -> str | None:
+        """HEAD, or None in a repository without commits."""
+        return _head_commit(self._repo)
+
+
+def _head_commit(repo: git.Repo) -> str | None:
+    try:
+        return repo.head.commit.hexsha
+    except ValueError:  # a repository without commits
+        return None
+
+
+def _branch_name(repo: git.Repo) -> str | None:
+    try:
+        return None if repo.head.is_detached else repo.active_branch.name
+    except (TypeError, ValueError):
+        return None
+
+
+def resolve_commit(repo: git.Repo, ref: str) -> str:
+    """The full commit id of `ref`, or a TargetError naming the ref."""
+    import git  # noqa: PLC0415
+
+    if ref.startswith("-"):
+        raise TargetError(f"bad ref {ref!r}: refs cannot start with '-'")
+    try:
+        return repo.commit(ref).hexsha
+    except (git.BadName, git.BadObject, ValueError, git.GitCommandError) as exc:
+        raise TargetError(
+            f"bad ref {ref!r}: no such commit, branch or tag in {repo.git_dir}"
+        ) from exc
+
+
+class CommitSnapshot:
+    """The tree of one commit, read from git objects only."""
+
+    def __init__(
+        self,
+        repo: git.Repo,
+        ref: str,
+        *,
+        prefix: str = "",
+        url: str | None = None,
+        display_path: str | None = None,
+    ) -> None:
+        self._repo = repo
+        self._ref = ref
+        self._commit = resolve_commit(repo, ref)
+        self._prefix = prefix.strip("/")
+        self._url = url
+        self._display_path = display_path or str(Path(repo.git_dir).parent)
+        self._files: list[FileEntry] | None = None
+        self._warnings: list[str] = []
+
+    @property
+    def info(self) -> TargetInfo:
+        """Path, ref and commit."""
+        return TargetInfo(
+            kind=TargetKind.COMMIT,
+            path=self._display_path,
+            url=self._url,
+            ref=self._ref,
+            commit=self._commit,
+            files=len(self.files()),
+        )
+
+    @property
+    def warnings(self) -> list[str]:
+        """Notes about the listing."""
+        return self._warnings
+
+    @property
+    def commit_id(self) -> str:
+        """The audited commit."""
+        return self._commit
+
+    def files(self) -> Sequence[FileEntry]:
+        """Every blob of the commit's tree with its id and size, sorted."""
+        if self._files is None:
+            args = ["ls-tree", "-r", "-z", "--long", "--full-tree", self._commit]
+            if self._prefix:
+                args += ["--", self._prefix + "/"]
+            out = _git_output(self._repo, *args)
+            found: list[FileEntry] = []
+            cut = len(self._prefix) + 1 if self._prefix else 0
+            for record in out.split("\0"):
+                if not record:
+                    continue
+                meta, _, path = record.partition("\t")
+                mode, _type, obj, size = meta.split()
+                rel = path[cut:]
+                if mode == "160000":
+                    found.append(FileEntry(rel, 0, EntryKind.SUBMODULE, obj))
+                elif mode == "120000":
+                    found.append(FileEntry(rel, int(size), EntryKind.SYMLINK, obj))
+                else:
+                    found.append(FileEntry(rel, int(size), EntryKind.FILE, obj))
+            self._files = sorted(found, key=lambda e: e.path)
+        return self._files
+
+    def read_bytes(self, entry: FileEntry) -> bytes:
+        """The blob's bytes from the object database."""
+        if entry.kind is not EntryKind.FILE or entry.blob_id is None:
+            return _read_file(Path(), entry)
+        try:
+            return bytes(self._repo.odb.stream(bytes.fromhex(entry.blob_id)).read())
+        except (ValueError, OSError) as exc:
+            raise SnapshotFileError(f"cannot read blob {entry.blob_id}: {exc}") from None
+
+    def git_repo(self) -> git.Repo | None:
+        """The repository, for history."""
+        return self._repo
+
+    def commit(self) -> str | None:
+        """The audited commit."""
+        return self._commit
+
+
+def looks_like_url(target: str) -> bool:
+    """True for `scheme://...` and scp-like `user@host:path` git addresses."""
+    return bool(_URL_PATTERN.match(target))
+
+
+def _run_git(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true"}
+    return subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=GIT_TIMEOUT_SECONDS,
+    )
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "no details from git"
+
+
+def clone_or_refresh(url: str, cache_root: Path) -> tuple[Path, list[str]]:
+    """A bare clone of `url` under the cache, made once and fetched again on later runs."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:20]
+    dest = cache_root / "repos" / f"{digest}.git"
+    warnings: list[str] = []
+    if dest.is_dir():
+        proc = _run_git(
+            ["fetch", "--quiet", "--prune", "--tags", "origin", "+refs/heads/*:refs/heads/*"], dest
+        )
+        if proc.returncode != 0:
+            warnings.append(
+                f"could not refresh the cached clone of {url} ({_last_line(proc.stderr)}); audited the cached copy"
+            )
+        return dest, warnings
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=dest.parent))
+    try:
+        proc = _run_git(["clone", "--bare", "--quiet", "--", url, str(tmp / "repo.git")])
+        if proc.returncode != 0:
+            raise TargetError(f"cannot clone {url}: {_last_line(proc.stderr)}")
+        try:
+            (tmp / "repo.git").rename(dest)
+        except OSError:
+            if not dest.is_dir():  # another run finished the same clone first; theirs is as good
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest, warnings
+
+
+def open_snapshot(
+    target: str,
+    *,
+    ref: str | None = None,
+    cache_root: Path,
+) -> RepoSnapshot:
+    """Open what the user named: a git URL, a git work tree (optionally at `ref`), or a folder."""
+    if looks_like_url(target):
+        _require_git(target)
+        repo_dir, warnings = clone_or_refresh(target, cache_root)
+        repo = _open_repo(repo_dir)
+        snap = CommitSnapshot(repo, ref or "HEAD", url=target, display_path=target)
+        snap.warnings.extend(warnings)
+        return snap
+    path = Path(target).expanduser()
+    if not path.exists():
+        raise TargetError(f"{target}: no such file or directory")
+    if not path.is_dir():
+        raise TargetError(f"{target}: not a directory")
+    path = path.resolve()
+    if shutil.which("git") is None:
+        if ref is not None:
+            raise TargetError("--ref needs git, and no git executable was found on PATH")
+        return DirectorySnapshot(
+            path, ["git was not found on PATH: audited the folder as plain files"]
+        )
+    toplevel = _git_toplevel(path)
+    if toplevel is None:
+        if ref is not None:
+            raise TargetError(
+                f"{target}: --ref needs a git repository, and this folder is not in one"
+            )
+        return DirectorySnapshot(path)
+    repo = _open_repo(toplevel)
+    if ref is not None:
+        prefix = path.relative_to(toplevel).as_posix() if path != toplevel else ""
+        return CommitSnapshot(repo, ref, prefix=prefix, display_path=str(path))
+    return WorkingTreeSnapshot(repo, path)
+
+
+def _require_git(target: str) -> None:
+    if shutil.which("git") is None:
+        raise TargetError(
+            f"{target}: auditing a git URL needs git, and no git executable was found on PATH"
+        )
+
+
+def _git_toplevel(path: Path) -> Path | None:
+    proc = _run_git(["rev-parse", "--show-toplevel"], path)
+    if proc.returncode != 0:
+        return None
+    return Path(proc.stdout.strip()).resolve()
