@@ -67,7 +67,10 @@ class ResultCache(Protocol):
 
 
 class NullCache:
-    """The cache used with --no-cache: remembers nothing."""
+    """The cache used with --no-cache, or when the cache cannot be opened (`reason` says why)."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        self.reason = reason
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:  # noqa: ARG002 - protocol signature
         """Nothing is ever present."""
@@ -121,8 +124,9 @@ def open_cache(directory: Path | None, *, enabled: bool = True) -> ResultCache:
     """The cache for a run: SQLite in `directory` (or the default folder), or nothing with --no-cache."""
     if not enabled:
         return NullCache()
+    folder = directory or default_cache_dir()
     try:
-        return SqliteCache(directory or default_cache_dir())
-    except (OSError, sqlite3.Error):
+        return SqliteCache(folder)
+    except (OSError, sqlite3.Error) as exc:
         # An unwritable or corrupt cache must not stop an audit; it only makes it slower.
-        return NullCache()
+        return NullCache(f"cache disabled: cannot use {folder}: {exc}")

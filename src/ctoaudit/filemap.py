@@ -9,6 +9,7 @@ worker sees content only, never the path: its result is cached for every path wi
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ class FileOutcome:
     entry: FileEntry
     result: bytes | None
     skip_reason: str | None = None
+    content_id: str | None = None
 
 
 def default_jobs() -> int:
@@ -76,7 +78,7 @@ def map_files(
     for entry in readable:
         value = hits.get(key_of(entry.blob_id)) if entry.blob_id else None
         if value is not None:
-            outcomes[entry.path] = FileOutcome(entry, value)
+            outcomes[entry.path] = FileOutcome(entry, value, content_id=entry.blob_id)
         else:
             to_read.append(entry)
 
@@ -101,7 +103,9 @@ def map_files(
     fresh = _run(worker, todo, context)
     context.cache.put_many({key_of(cid): value for cid, value in fresh.items()})
     for entry, cid, _ in read:
-        outcomes[entry.path] = FileOutcome(entry, more_hits.get(key_of(cid)) or fresh[cid])
+        outcomes[entry.path] = FileOutcome(
+            entry, more_hits.get(key_of(cid)) or fresh[cid], content_id=cid
+        )
     return [outcomes[e.path] for e in entries]
 
 
@@ -124,3 +128,17 @@ def _run(worker: Worker, todo: dict[str, bytes], context: AnalysisContext) -> di
             results[cid] = value
             context.progress.advance()
     return results
+
+
+def tree_key(outcomes: Sequence[FileOutcome], *parts: str) -> str:
+    """A content id for a whole set of files (paths, contents, read failures) plus `parts`.
+
+    Lets an analyzer reuse its complete result when nothing it reads has changed, instead of
+    re-assembling thousands of per-file results.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode())
+    for outcome in outcomes:
+        digest.update(
+            f"\x1e{outcome.entry.path}\x1f{outcome.content_id}\x1f{outcome.skip_reason}".encode()
+        )
+    return digest.hexdigest()

@@ -116,12 +116,9 @@ class AnalyzerResult(Frozen):
             }
         )
 
-    def repo_value(self, metric: str) -> float | None:
-        """The repository-wide value of `metric`, or None when it was not measured."""
-        for m in self.measurements:
-            if m.metric == metric and m.scope == REPO_SCOPE:
-                return m.value
-        return None
+    def repo_values(self) -> dict[str, float]:
+        """Every repository-wide figure, by metric key."""
+        return {m.metric: m.value for m in self.measurements if m.scope == REPO_SCOPE}
 
 
 class TargetKind(StrEnum):

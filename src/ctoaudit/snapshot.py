@@ -7,6 +7,7 @@ the user's working tree and index stay byte-identical, dirty or not.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import re
@@ -109,20 +110,31 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
+def _compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p.rstrip('/'))})" for p in patterns))
+
+
 def matches_any(path: str, patterns: Sequence[str]) -> bool:
-    """True when the path, or any folder above it, matches one of the glob patterns."""
+    """True when the path, any folder above it, or one of their names matches a glob pattern.
+
+    `*` crosses folders (as in fnmatch), so `tests/*` covers everything below tests/, and a bare
+    name such as `node_modules` matches that folder anywhere in the tree.
+    """
     if not patterns:
         return False
-    parts = path.split("/")
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for pattern in patterns:
-        pat = pattern.rstrip("/")
-        for prefix in prefixes:
-            if fnmatch.fnmatchcase(prefix, pat) or fnmatch.fnmatchcase(
-                prefix.rsplit("/", 1)[-1], pat
-            ):
-                return True
-    return False
+    regex = _compile_globs(tuple(patterns))
+    if regex.match(path):
+        return True
+    start = 0
+    while True:
+        slash = path.find("/", start)
+        end = len(path) if slash < 0 else slash
+        if regex.match(path[start:end]) or (slash >= 0 and regex.match(path[:slash])):
+            return True
+        if slash < 0:
+            return False
+        start = slash + 1
 
 
 def _read_file(root: Path, entry: FileEntry) -> bytes:
@@ -174,26 +186,32 @@ class DirectorySnapshot:
         return self._warnings
 
     def files(self) -> Sequence[FileEntry]:
-        """Regular files and symlinks under the root, sorted."""
+        """Regular files and symlinks under the root, sorted; links are listed, never followed."""
         if self._files is None:
             found: list[FileEntry] = []
-            for dirpath, dirnames, filenames in os.walk(
-                self._root, followlinks=False, onerror=None
-            ):
-                rel_dir = Path(dirpath).relative_to(self._root).as_posix()
-                prefix = "" if rel_dir == "." else rel_dir + "/"
-                dirnames[:] = sorted(
-                    d for d in dirnames if not matches_any(prefix + d, self._excludes)
-                )
-                for name in filenames:
-                    rel = prefix + name
-                    if matches_any(rel, self._excludes):
-                        continue
-                    entry = _lstat_entry(self._root, rel)
-                    if entry is not None:
-                        found.append(entry)
+            pending = [""]
+            while pending:
+                rel_dir = pending.pop()
+                self._scan(rel_dir, found, pending)
             self._files = sorted(found, key=lambda e: e.path)
         return self._files
+
+    def _scan(self, rel_dir: str, found: list[FileEntry], pending: list[str]) -> None:
+        try:
+            with os.scandir(self._root / rel_dir if rel_dir else self._root) as entries:
+                for item in entries:
+                    rel = rel_dir + item.name
+                    if item.is_symlink():
+                        found.append(FileEntry(rel, 0, EntryKind.SYMLINK))
+                    elif item.is_dir(follow_symlinks=False):
+                        if not matches_any(item.name, self._excludes):
+                            pending.append(rel + "/")
+                    elif item.is_file(follow_symlinks=False):
+                        found.append(FileEntry(rel, item.stat(follow_symlinks=False).st_size))
+        except OSError as exc:
+            self._warnings.append(
+                f"cannot list folder {rel_dir or '.'}: {exc.strerror or exc}; its files were skipped"
+            )
 
     def read_bytes(self, entry: FileEntry) -> bytes:
         """The file's bytes."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ctoaudit.cache import open_cache
+from ctoaudit.cache import NullCache, open_cache
 from ctoaudit.cli._boundary import boundary
 from ctoaudit.cli._output import (
     RichProgress,
@@ -138,6 +138,8 @@ def run(
         cache = open_cache(cache_dir, enabled=not no_cache)
         show_progress = not quiet and stdout_is_terminal()
         console = stderr_console()
+        if isinstance(cache, NullCache) and cache.reason and not quiet:
+            console.print(f"warning: {cache.reason}")
         progress = RichProgress(console) if show_progress else None
         options = AuditOptions(cache=cache, timestamps=timestamps, offline=offline)
         if progress is not None:

@@ -1,21 +1,78 @@
-"""The canonical JSON report: deterministic bytes for the same inputs (sorted keys, stable order)."""
+"""The canonical JSON report: deterministic bytes for the same inputs (sorted keys, stable order).
+
+Layout: nested objects are indented; a flat record (a measurement, a skip, a finding) stays on one line,
+so a report diffs line by line and a large one is written in a fraction of the time full indentation
+takes.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import ValidationError
 
 from ctoaudit.errors import ConfigError
 from ctoaudit.model import SCHEMA_VERSION, AuditReport
 
+_INDENT = "  "
+_COMPACT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _is_flat(value: Any) -> bool:  # noqa: ANN401 - any JSON value
+    """A scalar, or a record whose values are scalars or flat scalar maps/lists: one line of JSON."""
+    if isinstance(value, dict):
+        return all(
+            _is_scalar(v) or (isinstance(v, dict | list) and _all_scalar(v)) for v in value.values()
+        )
+    if isinstance(value, list):
+        return _all_scalar(value)
+    return True
+
+
+def _is_scalar(value: Any) -> bool:  # noqa: ANN401 - any JSON value
+    return not isinstance(value, dict | list)
+
+
+def _all_scalar(value: dict[str, Any] | list[Any]) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return all(_is_scalar(v) for v in items)
+
+
+def _write(value: Any, level: int, out: list[str]) -> None:  # noqa: ANN401 - any JSON value
+    if _is_flat(value) and (level > 0 or not isinstance(value, dict)):
+        out.append(_COMPACT.encode(value))
+        return
+    inner = _INDENT * (level + 1)
+    if isinstance(value, dict):
+        out.append("{")
+        for index, key in enumerate(sorted(value)):
+            out.append(("," if index else "") + "\n" + inner + _COMPACT.encode(key) + ": ")
+            _write(value[key], level + 1, out)
+        out.append("\n" + _INDENT * level + "}")
+        return
+    out.append("[")
+    if _is_flat(value[0]):
+        # Lists hold records of one shape: when the first is flat, all are, and each gets its line.
+        sep = ",\n" + inner
+        out.append("\n" + inner + sep.join(map(_COMPACT.encode, value)))
+    else:
+        for index, item in enumerate(value):
+            out.append(("," if index else "") + "\n" + inner)
+            _write(item, level + 1, out)
+    out.append("\n" + _INDENT * level + "]")
+
+
+def dumps(data: Any) -> str:  # noqa: ANN401 - any JSON value
+    """Deterministic JSON text: sorted keys, flat records on one line, final newline."""
+    out: list[str] = []
+    _write(data, 0, out)
+    return "".join(out) + "\n"
+
 
 def render(report: AuditReport) -> str:
-    """The report as indented JSON with sorted keys and a final newline."""
-    return (
-        json.dumps(report.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False)
-        + "\n"
-    )
+    """The report as deterministic JSON."""
+    return dumps(report.model_dump(mode="json", exclude_none=True))
 
 
 def load(text: str, source: str) -> AuditReport:

@@ -50,7 +50,7 @@ def _header(report: AuditReport) -> RenderableType:
 
 
 def _complexity_section(result: AnalyzerResult) -> RenderableType:
-    value = result.repo_value
+    value = result.repo_values().get
     figures = Table(
         title="Complexity", title_justify="left", show_header=False, box=None, pad_edge=False
     )

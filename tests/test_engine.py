@@ -1,0 +1,182 @@
+"""The engine: plugin discovery, crash isolation, the content cache across revisions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from importlib.metadata import EntryPoint
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from pydantic import BaseModel
+
+import ctoaudit.analyzers as analyzers_module
+from ctoaudit.analyzers import AnalysisContext, NoOptions, discover_analyzers, order_by_requirements
+from ctoaudit.analyzers.complexity import ComplexityAnalyzer
+from ctoaudit.cache import NullCache, SqliteCache, open_cache
+from ctoaudit.config import Settings
+from ctoaudit.engine import AuditOptions, run_audit
+from ctoaudit.model import AnalyzerResult, AnalyzerStatus, MetricSpec
+from ctoaudit.render import RenderFormat
+from ctoaudit.snapshot import CommitSnapshot, open_snapshot
+
+
+class CrashingAnalyzer:
+    name: ClassVar[str] = "crashing"
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = "Always fails."
+    metrics: ClassVar[tuple[MetricSpec, ...]] = ()
+    options_model: ClassVar[type[BaseModel]] = NoOptions
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def analyze(self, context: AnalysisContext) -> AnalyzerResult:
+        raise RuntimeError("boom")
+
+
+class NeedsComplexity(CrashingAnalyzer):
+    name: ClassVar[str] = "needs"
+    requires: ClassVar[tuple[str, ...]] = ("complexity",)
+    seen: ClassVar[list[str]] = []
+
+    def analyze(self, context: AnalysisContext) -> AnalyzerResult:
+        NeedsComplexity.seen = sorted(context.results)
+        return AnalyzerResult(name=self.name, version=self.version)
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[EntryPoint]]:
+    """Replace the installed analyzer plugins with the ones a test lists."""
+    points: list[EntryPoint] = []
+    monkeypatch.setattr(
+        analyzers_module, "entry_points", lambda group: [p for p in points if p.group == group]
+    )
+    yield points
+
+
+def test_crashing_analyzer_is_a_recorded_failure_not_a_dead_audit(make_repo) -> None:
+    repo = make_repo()
+    repo.commit({"a.py": "def f():\n    return 1\n"})
+    snapshot = open_snapshot(str(repo.path), cache_root=repo.path / ".c")
+    report = run_audit(
+        snapshot, Settings(), {"complexity": ComplexityAnalyzer, "crashing": CrashingAnalyzer}
+    )
+    crashed = report.analyzers["crashing"]
+    assert crashed.status is AnalyzerStatus.FAILED
+    assert crashed.error is not None
+    assert crashed.error.startswith("analyzer crashed: RuntimeError: boom at test_engine.py:")
+    assert [s.reason for s in crashed.skips] == [crashed.error]
+    assert report.analyzers["complexity"].status is AnalyzerStatus.OK
+    assert "crashing: failed" in RenderFormat.TERMINAL.to_renderer()(report)
+
+
+def test_required_analyzers_run_first_and_are_visible(make_repo) -> None:
+    repo = make_repo()
+    repo.commit({"a.py": "x = 1\n"})
+    assert order_by_requirements({"needs": NeedsComplexity, "complexity": ComplexityAnalyzer}) == [
+        "complexity",
+        "needs",
+    ]
+    snapshot = open_snapshot(str(repo.path), cache_root=repo.path / ".c")
+    run_audit(snapshot, Settings(), {"needs": NeedsComplexity, "complexity": ComplexityAnalyzer})
+    assert NeedsComplexity.seen == ["complexity"]
+
+
+def test_discovery_loads_entry_points_and_reports_broken_plugins(fake_entry_points) -> None:
+    group = "ctoaudit.analyzers"
+    fake_entry_points.extend([
+        EntryPoint("complexity", "ctoaudit.analyzers.complexity:ComplexityAnalyzer", group),
+        EntryPoint("crashing", f"{__name__}:CrashingAnalyzer", group),
+        EntryPoint("missing", "no_such_module_xyz:Thing", group),
+        EntryPoint("misnamed", f"{__name__}:CrashingAnalyzer", group),
+    ])  # fmt: skip
+    found = discover_analyzers()
+    assert sorted(found.analyzers) == ["complexity", "crashing"]
+    assert (
+        "cannot load plugin no_such_module_xyz:Thing: ModuleNotFoundError"
+        in found.errors["missing"]
+    )
+    assert "is not an analyzer class named 'misnamed'" in found.errors["misnamed"]
+
+
+def test_broken_plugin_is_reported_in_the_audit(cli, make_repo, fake_entry_points) -> None:
+    group = "ctoaudit.analyzers"
+    fake_entry_points.extend([
+        EntryPoint("complexity", "ctoaudit.analyzers.complexity:ComplexityAnalyzer", group),
+        EntryPoint("missing", "no_such_module_xyz:Thing", group),
+    ])  # fmt: skip
+    repo = make_repo()
+    repo.commit({"a.py": "x = 1\n"})
+    result = cli("run", str(repo.path), "-f", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["analyzers"]["missing"]["status"] == "failed"
+    assert report["analyzers"]["complexity"]["status"] == "ok"
+
+
+class CountingCache(SqliteCache):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.stored: list[str] = []
+
+    def put_many(self, items) -> None:
+        self.stored.extend(k for k in items if "tree:" not in k)
+        super().put_many(items)
+
+
+def test_unchanged_files_are_analyzed_once_across_revisions_and_paths(
+    make_repo, tmp_path: Path
+) -> None:
+    repo = make_repo()
+    body = "def f(x):\n    return x\n"
+    repo.commit({"a.py": body, "b.py": "y = 2\n"})
+    repo.commit({"c.py": "z = 3\n", "moved/a_copy.py": body})
+    repo.commit({"b.py": "y = 3\n"})
+    cache = CountingCache(tmp_path / "cache")
+    for ref in ("HEAD~2", "HEAD~1", "HEAD"):
+        snapshot = open_snapshot(str(repo.path), ref=ref, cache_root=tmp_path)
+        assert isinstance(snapshot, CommitSnapshot)
+        run_audit(
+            snapshot,
+            Settings(jobs=1),
+            {"complexity": ComplexityAnalyzer},
+            AuditOptions(cache=cache),
+        )
+    # Distinct contents: a.py (also at moved/a_copy.py), b.py v1, c.py, b.py v2 -> 4 analyses in all.
+    assert len(cache.stored) == 4
+    # The working tree, identical to HEAD, needs no analysis either.
+    run_audit(
+        open_snapshot(str(repo.path), cache_root=tmp_path),
+        Settings(jobs=1),
+        {"complexity": ComplexityAnalyzer},
+        AuditOptions(cache=cache),
+    )
+    assert len(cache.stored) == 4
+    cache.close()
+
+
+def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(40):
+        (root / f"m{i:02}.py").write_text(
+            "def f(x):\n"
+            + "".join(f"    if x == {j}:\n        return {j}\n" for j in range(i % 7))
+            + "    return 0\n"
+        )
+    snapshot = open_snapshot(str(root), cache_root=tmp_path)
+    serial = run_audit(snapshot, Settings(jobs=1), {"complexity": ComplexityAnalyzer})
+    parallel = run_audit(snapshot, Settings(jobs=2), {"complexity": ComplexityAnalyzer})
+    assert serial == parallel
+
+
+def test_unusable_cache_folder_falls_back_to_no_cache(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cache = open_cache(blocker / "sub")
+    assert isinstance(cache, NullCache)
+    assert cache.reason is not None
+    assert "cache disabled" in cache.reason
+    assert cache.get_many(["k"]) == {}
+    cache.put_many({"k": b"v"})
+    assert cache.get_many(["k"]) == {}
