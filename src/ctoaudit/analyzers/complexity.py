@@ -2,8 +2,9 @@
 
 radon's own commands (`cc`, `mi`, `raw`, `hal`) each re-read and re-parse every file. Here a file is
 decoded once, parsed to one AST that feeds the cyclomatic-complexity and Halstead visitors, and
-tokenized once for the raw counts; the maintainability index is computed from those same figures
-exactly as radon's `mi_parameters` does, so every value equals radon's own.
+tokenized once for the raw counts (`rawcount`, radon's rules in one pass); the maintainability index
+is computed from those same figures exactly as radon's `mi_parameters` does, so every value equals
+radon's own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ctoaudit.analyzers import AnalysisContext
+from ctoaudit.analyzers.rawcount import count_raw
 from ctoaudit.cache import cache_key, options_hash
 from ctoaudit.filemap import FileOutcome, map_files, tree_key
 from ctoaudit.model import (
@@ -146,7 +148,6 @@ def decode_source(data: bytes) -> str:
 def analyze_source(data: bytes, *, no_assert: bool = False, multi: bool = True) -> dict[str, Any]:
     """Every complexity figure of one file's bytes, or `{"skip": reason}`. Pure and cacheable."""
     from radon.metrics import h_visit_ast, mi_compute  # noqa: PLC0415 - keep CLI start-up fast
-    from radon.raw import analyze as raw_analyze  # noqa: PLC0415
     from radon.visitors import ComplexityVisitor  # noqa: PLC0415
 
     try:
@@ -164,7 +165,7 @@ def analyze_source(data: bytes, *, no_assert: bool = False, multi: bool = True) 
     except (ValueError, RecursionError, MemoryError) as exc:
         return {"skip": f"cannot parse: {type(exc).__name__}: {exc}"}
     try:
-        raw = raw_analyze(source)
+        raw = count_raw(source)
         visitor = ComplexityVisitor.from_ast(tree, no_assert=no_assert)
         halstead = h_visit_ast(tree).total
     except Exception as exc:  # noqa: BLE001 - radon's visitors fail on rare constructs; one file's skip
