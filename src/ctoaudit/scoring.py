@@ -65,3 +65,16 @@ def compute_score(outcomes: list[RuleOutcome], family_names: Mapping[str, str]) 
         )
     overall = weighted_score(outcomes)
     return Score(overall=overall, grade=grade(overall), families=families)
+
+
+def below_minimum(score: Score | None, minimum: float) -> str | None:
+    """Why an audit misses `--fail-under minimum`, or None when it meets it.
+
+    No score at all (no rule with a weight could be evaluated) misses it too: a gate that cannot
+    judge must not pass silently.
+    """
+    if score is None or score.overall is None:
+        return f"no score to compare with --fail-under {minimum:g}: no rule with a weight was evaluated"
+    if score.overall < minimum:
+        return f"score {score.overall:g} is below --fail-under {minimum:g}"
+    return None

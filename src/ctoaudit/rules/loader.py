@@ -386,3 +386,16 @@ class KnownMetrics:
         return metric in self.metrics or (
             isinstance(metric, str) and metric.split(".", 1)[0] in self.unloadable
         )
+
+
+class _RuleFileSchema(RuleFile):
+    """RuleFile with its rules typed, for the published JSON schema only."""
+
+    rules: list[Rule] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+def rule_file_schema() -> dict[str, Any]:
+    """The JSON schema of a rule file (what `ctoaudit rules schema` prints)."""
+    schema = _RuleFileSchema.model_json_schema()
+    schema["title"] = "ctoaudit rule set"
+    return schema
