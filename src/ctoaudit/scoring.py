@@ -60,7 +60,8 @@ def compute_score(outcomes: list[RuleOutcome], family_names: Mapping[str, str]) 
                 grade=grade(value),
                 passed=sum(1 for o in mine if o.status is RuleStatus.PASS),
                 failed=sum(1 for o in mine if o.status is RuleStatus.FAIL),
-                skipped=sum(1 for o in mine if o.status in {RuleStatus.SKIP, RuleStatus.IGNORED}),
+                skipped=sum(1 for o in mine if o.status is RuleStatus.SKIP),
+                ignored=sum(1 for o in mine if o.status is RuleStatus.IGNORED),
             )
         )
     overall = weighted_score(outcomes)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ctoaudit.analyzers import discover_analyzers
 from ctoaudit.cli._boundary import boundary
@@ -68,8 +69,9 @@ def list_rules(
         for rule in ruleset.rules:
             title = rule.title
             if rule.id in ruleset.ignored:
-                title += f" [ignored: {ruleset.ignored[rule.id]}]"
-            table.add_row(rule.id, rule.severity.value, rule.effort.value, title, _condition(rule))
+                title += f" (ignored: {ruleset.ignored[rule.id]})"
+            cells = (rule.id, rule.severity.value, rule.effort.value, title, _condition(rule))
+            table.add_row(*(Text(c) for c in cells))  # Text: brackets in titles are not markup
         _console().print(table)
 
 

@@ -110,8 +110,8 @@ def _summary(report: AuditReport) -> str:
         f"{counts[RuleStatus.IGNORED]} ignored."
     )
     lines += ["", table(
-        ["Family", "Score", "Grade", "Passed", "Failed", "Skipped"],
-        [(f"{f.name} ({f.family})", fmt(f.score), f.grade or "-", f.passed, f.failed, f.skipped)
+        ["Family", "Score", "Grade", "Passed", "Failed", "Skipped", "Ignored"],
+        [(f"{f.name} ({f.family})", fmt(f.score), f.grade or "-", f.passed, f.failed, f.skipped, f.ignored)
          for f in score.families],
     )]  # fmt: skip
     chart = pie(

@@ -152,7 +152,7 @@ def _score_section(report: AuditReport) -> RenderableType | None:
             f.name,
             fmt(f.score),
             Text(f.grade or "-", style=_GRADE_STYLE.get(f.grade or "", "")),
-            f"{f.passed} passed, {f.failed} failed, {f.skipped} skipped",
+            f"{f.passed} passed, {f.failed} failed, {f.skipped} skipped, {f.ignored} ignored",
         )
     parts: list[RenderableType] = [head, families]
     if report.proposals:

@@ -252,6 +252,7 @@ class FamilyScore(_Frozen):
     passed: int
     failed: int
     skipped: int
+    ignored: int = 0
 
 
 class Score(_Frozen):
