@@ -166,3 +166,13 @@ def test_fingerprint_ignores_the_line() -> None:
     assert fingerprint("CX101", "a.py", "f") != fingerprint("CX101", "b.py", "f")
     assert fingerprint("CX101", "a.py", "f") != fingerprint("CX102", "a.py", "f")
     assert len(fingerprint("CX101", None, "repo")) == 16
+
+
+def test_the_readme_rule_file_example_is_valid() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Rule file format", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    rs = load_ruleset_text(example, "README.md", known_metrics=KNOWN)
+    assert rs.name == "team" and rs.rule("CX901") is not None
+    assert rs.ignored == {"CX104": "the mean hides outliers; CX101 at 5 already covers it"}
+    assert {r.family for r in rs.rules} == {"CX"}

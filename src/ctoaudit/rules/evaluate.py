@@ -36,10 +36,12 @@ class Evaluation:
         return next((o for o in self.outcomes if o.rule_id == rule_id), None)
 
 
-def format_value(value: float | None) -> str:
-    """A figure for messages: integers without decimals, others to at most 2 places."""
+def format_value(value: float | None, unit: str = "") -> str:
+    """A figure for messages: integers without decimals, others to at most 2 places; ratios in %."""
     if value is None:
         return "-"
+    if unit == "ratio":
+        return format_value(round(value * 100, 1)) + "%"
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.2f}".rstrip("0").rstrip(".")
@@ -105,7 +107,7 @@ def _finding(rule: Rule, m: Measurement, message: str) -> Finding:
     )
 
 
-def _judge(rule: Rule, measured: list[Measurement]) -> tuple[RuleOutcome, list[Finding]]:
+def _judge(rule: Rule, measured: list[Measurement], unit: str) -> tuple[RuleOutcome, list[Finding]]:
     failing = _worst_first(
         rule, [m for m in measured if not rule.operator.holds(m.value, rule.threshold)]
     )
@@ -116,8 +118,8 @@ def _judge(rule: Rule, measured: list[Measurement]) -> tuple[RuleOutcome, list[F
     text = render_text(
         rule.proposal,
         {
-            "value": format_value(worst.value),
-            "threshold": format_value(rule.threshold),
+            "value": format_value(worst.value, unit),
+            "threshold": format_value(rule.threshold, unit),
             "operator": rule.operator.value,
             "metric": rule.metric,
             "scope": worst.scope,
@@ -132,8 +134,8 @@ def _judge(rule: Rule, measured: list[Measurement]) -> tuple[RuleOutcome, list[F
         _finding(
             rule,
             m,
-            f"{rule.metric} = {format_value(m.value)}, expected {rule.operator.value} "
-            f"{format_value(rule.threshold)}",
+            f"{rule.metric} = {format_value(m.value, unit)}, expected {rule.operator.value} "
+            f"{format_value(rule.threshold, unit)}",
         )
         for m in failing
     ]
@@ -200,14 +202,16 @@ def evaluate(ruleset: RuleSet, results: Mapping[str, AnalyzerResult]) -> Evaluat
         if reason is not None:
             done[rule.id] = _outcome(rule, RuleStatus.SKIP, reason=reason)
             continue
-        measured = _measured(rule, results[rule.metric.split(".", 1)[0]])
+        result = results[rule.metric.split(".", 1)[0]]
+        measured = _measured(rule, result)
         if not measured:
             what = "repository value" if rule.scope is RuleScope.REPO else "item"
             done[rule.id] = _outcome(
                 rule, RuleStatus.SKIP, reason=f"no {what} measured for {rule.metric}"
             )
             continue
-        done[rule.id], rule_findings = _judge(rule, measured)
+        unit = next((spec.unit for spec in result.metrics if spec.key == rule.metric), "")
+        done[rule.id], rule_findings = _judge(rule, measured, unit)
         findings.extend(rule_findings)
     return Evaluation(
         outcomes=[done[r.id] for r in sorted(ruleset.rules, key=lambda r: r.id)],
