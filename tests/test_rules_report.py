@@ -337,3 +337,34 @@ def test_markdown_is_a_render_format() -> None:
     assert RenderFormat.from_suffix("AUDIT.md") is RenderFormat.MARKDOWN
     for fmt in RenderFormat:
         assert callable(fmt.to_renderer())
+
+
+def test_rules_file_from_git_objects_with_ref(
+    cli: Callable[..., object], make_repo: Callable[..., object]
+) -> None:
+    repo = make_repo()
+    repo.commit(
+        {  # type: ignore[attr-defined]
+            "app.py": "def f(x):\n    return x\n",
+            ".ctoaudit.toml": 'rules = "ci/rules.toml"\n',
+            "ci/rules.toml": 'name = "committed"\nextends = "default"\nselect = ["CX101"]\n',
+        }
+    )
+    (repo.path / "ci" / "rules.toml").write_text('name = "working"\nextends = "base.toml"\n')  # type: ignore[attr-defined]
+    (repo.path / "ci" / "base.toml").write_text('extends = "default"\nselect = ["CX102"]\n')  # type: ignore[attr-defined]
+    at_ref = cli(
+        "run", str(repo.path), "--ref", "HEAD", "--analyzers", "complexity", "-j", "1", "-f", "json"
+    )  # type: ignore[attr-defined]
+    assert at_ref.exit_code == 0, at_ref.stderr  # type: ignore[attr-defined]
+    data = json.loads(at_ref.stdout)  # type: ignore[attr-defined]
+    assert (data["ruleset"]["name"], [o["rule_id"] for o in data["outcomes"]]) == (
+        "committed",
+        ["CX101"],
+    )
+    assert data["score"]["overall"] == 100.0
+    working = cli("run", str(repo.path), "--analyzers", "complexity", "-j", "1", "-f", "json")
+    data = json.loads(working.stdout)  # type: ignore[attr-defined]
+    assert (data["ruleset"]["name"], [o["rule_id"] for o in data["outcomes"]]) == (
+        "working",
+        ["CX102"],
+    )

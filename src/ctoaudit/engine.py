@@ -23,7 +23,14 @@ from ctoaudit.cache import NullCache, ResultCache, default_cache_dir
 from ctoaudit.config import Settings, load_settings, validate_analyzer_options
 from ctoaudit.errors import AnalysisError, ConfigError, SnapshotFileError, UsageError
 from ctoaudit.filemap import default_jobs
-from ctoaudit.model import AnalyzerResult, AnalyzerStatus, AuditReport, Skip, ToolInfo
+from ctoaudit.model import (
+    AnalyzerResult,
+    AnalyzerStatus,
+    AuditReport,
+    Skip,
+    TargetKind,
+    ToolInfo,
+)
 from ctoaudit.proposals import propose
 from ctoaudit.rules.evaluate import evaluate
 from ctoaudit.rules.loader import (
@@ -225,6 +232,10 @@ def load_request_ruleset(
         return load_ruleset(spec, known_metrics=known_metrics)
     if request.config_file is not None:
         return load_ruleset_file(request.config_file.parent / spec, known_metrics=known_metrics)
+    info = snapshot.info
+    if info.kind is not TargetKind.COMMIT and (Path(info.path) / spec).is_file():
+        # on disk: read as a file, so a relative `extends` resolves next to it
+        return load_ruleset_file(Path(info.path) / spec, known_metrics=known_metrics)
     raw = read_root_file(snapshot, spec)
     if raw is None:
         raise ConfigError(f"{settings.source}: rules: {spec} is not a file in the target")

@@ -261,7 +261,12 @@ def _resolve_base(
     key = extends
     if extends.endswith(".toml"):
         path = Path(extends)
-        if not path.is_absolute() and base_dir is not None:
+        if not path.is_absolute():
+            if base_dir is None:
+                raise ConfigError(
+                    f"{source}: field extends: a relative path needs a rule file on disk; "
+                    "this one was read from git objects (extend 'default' or a plugin)"
+                )
             path = base_dir / path
         key = str(path.resolve())
     if key in seen:
