@@ -120,6 +120,14 @@ def test_extends_a_relative_file(tmp_path: Path) -> None:
             "rules.toml: rule ZZ101: field requires: no rule ZZ999 in the rule set",
         ),
         (
+            RULE + 'where = { kind = "function" }\n',
+            "rules.toml: rule ZZ101: field (top level): Value error, `where` filters items: it needs scope = 'each'",
+        ),
+        (
+            RULE + 'requires = ["ZZ101"]\n',
+            "rules.toml: rule ZZ101: field (top level): Value error, a rule cannot require itself",
+        ),
+        (
             RULE.replace("{value}", "{valeu}"),
             "rules.toml: rule ZZ101: field proposal: unknown placeholder(s) {valeu}",
         ),
@@ -176,3 +184,27 @@ def test_the_readme_rule_file_example_is_valid() -> None:
     assert rs.name == "team" and rs.rule("CX901") is not None
     assert rs.ignored == {"CX104": "the mean hides outliers; CX101 at 5 already covers it"}
     assert {r.family for r in rs.rules} == {"CX"}
+
+
+def test_a_rule_may_require_a_rule_left_out_by_select(tmp_path: Path) -> None:
+    from ctoaudit.model import AnalyzerResult, Measurement
+    from ctoaudit.rules.evaluate import evaluate
+
+    base = write(
+        tmp_path, RULE + RULE.replace("ZZ101", "ZZ102") + 'requires = ["ZZ101"]\n', "base.toml"
+    )
+    child = write(tmp_path, f'extends = "{base.name}"\nselect = ["ZZ102"]\n', "child.toml")
+    rs = load_ruleset_file(child, known_metrics=KNOWN)
+    assert [r.id for r in rs.rules] == ["ZZ102"]
+    results = {
+        "complexity": AnalyzerResult(
+            name="complexity",
+            version="1",
+            measurements=[Measurement(metric="complexity.functions", value=1)],
+        )
+    }
+    outcome = evaluate(rs, results).outcomes[0]
+    assert (outcome.status.value, outcome.reason) == (
+        "skip",
+        "requires ZZ101, which is not in the rule set",
+    )

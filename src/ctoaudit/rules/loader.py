@@ -71,6 +71,8 @@ class _Draft:
     origin: dict[str, str] = field(default_factory=dict)
     ignored: dict[str, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)
+    """Ids left out by `select`: a rule may still require one (it is then skipped, not an error)."""
 
 
 def _field_errors(source: str, where: str, exc: ValidationError) -> list[str]:
@@ -166,6 +168,7 @@ def _expand(draft: _Draft, names: Iterable[str], source: str, key: str) -> list[
 def _apply_select_ignore(draft: _Draft, spec: RuleFile, source: str) -> None:
     if spec.select is not None:
         keep = set(_expand(draft, spec.select, source, "select"))
+        draft.dropped.update(rid for rid in draft.rules if rid not in keep)
         draft.rules = {rid: r for rid, r in draft.rules.items() if rid in keep}
     for name, reason in sorted(spec.ignore.items()):
         if not reason.strip():
@@ -293,7 +296,7 @@ def _draft_from_text(
 def _check_requires(draft: _Draft) -> None:
     for rid, rule in draft.rules.items():
         for parent in rule.requires:
-            if parent not in draft.rules:
+            if parent not in draft.rules and parent not in draft.dropped:
                 raise ConfigError(
                     f"{draft.origin[rid]}: rule {rid}: field requires: no rule {parent} in the rule set"
                 )
@@ -307,7 +310,8 @@ def _check_requires(draft: _Draft) -> None:
             raise ConfigError(f"{draft.origin[rid]}: rule {rid}: field requires: cycle {cycle}")
         state[rid] = 1
         for parent in draft.rules[rid].requires:
-            visit(parent, [*path, rid])
+            if parent in draft.rules:
+                visit(parent, [*path, rid])
         state[rid] = 2
 
     for rid in sorted(draft.rules):

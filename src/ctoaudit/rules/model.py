@@ -10,7 +10,7 @@ import hashlib
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RULE_ID_PATTERN = r"^[A-Z]{2}[0-9]{3}$"
 """A family prefix of two capitals and a three-digit number, e.g. CX101. Ids are never reused."""
@@ -136,6 +136,14 @@ class Rule(_Frozen):
     )
     url: str | None = Field(default=None, description="Where the threshold comes from.")
     notes: str = Field(default="", description="Source and reasoning of the threshold.")
+
+    @model_validator(mode="after")
+    def _where_needs_items(self) -> Rule:
+        if self.where and self.scope is RuleScope.REPO:
+            raise ValueError("`where` filters items: it needs scope = 'each'")
+        if self.id in self.requires:
+            raise ValueError("a rule cannot require itself")
+        return self
 
     @property
     def family(self) -> str:
