@@ -368,3 +368,19 @@ def test_rules_file_from_git_objects_with_ref(
         "working",
         ["CX102"],
     )
+
+
+def test_markdown_sections_are_found_by_analyzer_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctoaudit.model import AnalyzerResult, Measurement
+    from ctoaudit.render.markdown_sections import complexity
+
+    assert markdown_report.section_for("complexity") is complexity.section
+    other = AnalyzerResult(
+        name="other-thing", version="1", measurements=[Measurement(metric="other.x", value=2.5)]
+    )
+    assert (
+        markdown_report.section_for("other-thing")(other)
+        == "### Other-thing\n\n| Metric | Value |\n| --- | --- |\n| `other.x` | 2.50 |"
+    )
+    monkeypatch.setitem(markdown_report.SECTIONS, "other-thing", lambda result: "### Custom")
+    assert markdown_report.section_for("other-thing")(other) == "### Custom"

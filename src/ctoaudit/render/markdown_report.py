@@ -5,68 +5,26 @@ their evidence, one section per rule family, one section per analyzer (from `SEC
 appendices (skipped rules, ignored rules, skipped files, rule set and tool). Long tables are cut with
 a note so the file stays readable in a GitHub step summary (limit 1 MiB). Pure and deterministic.
 
-Analyzers add their own section by registering a function in `SECTIONS` that returns a Markdown
-block starting with a `### ` heading; `table`, `pie` and `fmt` are the helpers to build it.
+Each analyzer's section comes from `markdown_sections/<analyzer>.py` (see that package), so a new
+analyzer adds its section without editing this module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import importlib
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 
 from ctoaudit.model import REPO_SCOPE, AnalyzerResult, AnalyzerStatus, AuditReport
+from ctoaudit.render import markdown_sections
+from ctoaudit.render.markdown_blocks import fmt, location, pie, table
 from ctoaudit.rules.model import Proposal, RuleOutcome, RuleStatus
 
-MAX_ROWS = 25
-"""Rows of a table before it is cut with a note."""
 TOP_PROPOSALS = 5
 MAX_BYTES = 1024 * 1024
 """GitHub's limit for a step summary; the report stays well under it."""
 
 MarkdownSection = Callable[[AnalyzerResult], str]
-
-
-def fmt(value: float | None, digits: int = 1) -> str:
-    """A figure for people: integers without decimals, others rounded, missing as a dash."""
-    if value is None:
-        return "-"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.{digits}f}"
-
-
-def cell(text: object) -> str:
-    """Text safe inside a table cell: no pipes or line breaks."""
-    return str(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-def table(
-    headers: Sequence[str],
-    rows: Iterable[Sequence[object]],
-    *,
-    limit: int = MAX_ROWS,
-    more: str = "see the JSON report",
-) -> str:
-    """A Markdown table, cut after `limit` rows with a note saying how many were left out."""
-    all_rows = list(rows)
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join(" --- " for _ in headers) + "|",
-    ]
-    lines.extend("| " + " | ".join(cell(c) for c in row) + " |" for row in all_rows[:limit])
-    if len(all_rows) > limit:
-        lines.append("")
-        left = len(all_rows) - limit
-        lines.append(f"*{left} more row{'s' if left != 1 else ''} not shown; {more}.*")
-    return "\n".join(lines)
-
-
-def pie(title: str, slices: Iterable[tuple[str, float]]) -> str:
-    """A mermaid pie chart (rendered natively by GitHub and GitLab); empty slices are left out."""
-    body = [f'    "{label}" : {fmt(value, 2).replace(",", "")}' for label, value in slices if value]
-    if not body:
-        return ""
-    return "\n".join(["```mermaid", f"pie showData title {title}", *body, "```"])
 
 
 def _target_name(report: AuditReport) -> str:
@@ -132,12 +90,6 @@ def _summary(report: AuditReport) -> str:
     return "\n".join(lines)
 
 
-def _location(path: str | None, line: int | None) -> str:
-    if path is None:
-        return "-"
-    return f"`{path}:{line}`" if line else f"`{path}`"
-
-
 def _proposal(index: int, p: Proposal) -> str:
     tag = " (quick win)" if p.quick_win else ""
     lines = [
@@ -157,7 +109,7 @@ def _proposal(index: int, p: Proposal) -> str:
         lines += ["", "**Evidence.**", "", table(
             ["Rule", "Item", "Location", "Value", "Threshold"],
             [(e.rule_id, e.scope if e.scope != REPO_SCOPE else "repository",
-              _location(e.path, e.line), fmt(e.value, 2), fmt(e.threshold, 2)) for e in p.evidence],
+              location(e.path, e.line), fmt(e.value, 2), fmt(e.threshold, 2)) for e in p.evidence],
         )]  # fmt: skip
         if p.findings > len(p.evidence):
             lines += ["", f"*{p.findings - len(p.evidence)} more findings in the JSON report.*"]
@@ -202,52 +154,6 @@ def _families(report: AuditReport) -> str:
     return "\n\n".join(blocks)
 
 
-def _complexity_section(result: AnalyzerResult) -> str:
-    value = result.repo_value
-    figures = table(
-        ["Measure", "Value"],
-        [
-            ("Python files", fmt(value("complexity.files"))),
-            ("Functions and methods", fmt(value("complexity.functions"))),
-            ("Source lines (SLOC)", fmt(value("complexity.sloc.total"))),
-            ("Cyclomatic complexity mean / p90 / max", " / ".join(
-                fmt(value(f"complexity.cc.{k}")) for k in ("mean", "p90", "max"))),
-            ("Maintainability index min / mean", " / ".join(
-                fmt(value(f"complexity.mi.{k}")) for k in ("min", "mean"))),
-        ],
-    )  # fmt: skip
-    ranks = [(r, value(f"complexity.functions.rank_{r.lower()}") or 0) for r in "ABCDEF"]
-    functions = sorted(
-        (m for m in result.measurements
-         if m.metric == "complexity.cc" and m.labels.get("kind") != "class"),
-        key=lambda m: (-m.value, m.path or "", m.scope),
-    )  # fmt: skip
-    files = sorted(
-        (m for m in result.measurements if m.metric == "complexity.mi" and m.scope != REPO_SCOPE),
-        key=lambda m: (m.value, m.path or ""),
-    )
-    parts = ["### Complexity", figures]
-    chart = pie("Functions by complexity rank", ranks)
-    if chart:
-        parts.append(chart)
-    if functions:
-        parts.append(f"**Most complex functions** (top {min(len(functions), 10)})")
-        parts.append(table(
-            ["CC", "Rank", "Function", "Location"],
-            [(fmt(m.value), m.labels.get("rank", ""), f"`{m.scope}`", _location(m.path, m.line))
-             for m in functions],
-            limit=10,
-        ))  # fmt: skip
-    if files:
-        parts.append(f"**Least maintainable modules** (top {min(len(files), 10)})")
-        parts.append(table(
-            ["MI", "Rank", "Module"],
-            [(fmt(m.value), m.labels.get("rank", ""), f"`{m.path}`") for m in files],
-            limit=10,
-        ))  # fmt: skip
-    return "\n\n".join(parts)
-
-
 def _generic_section(result: AnalyzerResult) -> str:
     rows = [
         (f"`{m.metric}`", fmt(m.value, 2)) for m in result.measurements if m.scope == REPO_SCOPE
@@ -255,10 +161,25 @@ def _generic_section(result: AnalyzerResult) -> str:
     return "\n\n".join([f"### {result.name.capitalize()}", table(["Metric", "Value"], rows)])
 
 
-SECTIONS: dict[str, MarkdownSection] = {
-    "complexity": _complexity_section,
-}
-"""Analyzer name -> its Markdown section; analyzers without one get a table of repository figures."""
+SECTIONS: dict[str, MarkdownSection] = {}
+"""Sections registered at run time (by plugins); built-in ones live in `markdown_sections/`."""
+
+
+def section_for(name: str) -> MarkdownSection:
+    """The section of analyzer `name`: registered, else `markdown_sections/<name>.py`, else generic."""
+    if name in SECTIONS:
+        return SECTIONS[name]
+    if name.isidentifier():
+        module_name = f"{markdown_sections.__name__}.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+        else:
+            found: MarkdownSection = module.section
+            return found
+    return _generic_section
 
 
 def _measurements(report: AuditReport) -> str:
@@ -267,7 +188,7 @@ def _measurements(report: AuditReport) -> str:
         if result.status is not AnalyzerStatus.OK:
             blocks.append(f"### {name.capitalize()}\n\n{result.status.value}: {result.error or ''}")
             continue
-        blocks.append(SECTIONS.get(name, _generic_section)(result))
+        blocks.append(section_for(name)(result))
     return "\n\n".join(blocks) if len(blocks) > 1 else ""
 
 
