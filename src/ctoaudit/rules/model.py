@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -308,6 +307,3 @@ class RuleSetInfo(_Frozen):
     name: str
     version: str
     sources: list[str] = Field(default_factory=list)
-
-
-Grade = Literal["A", "B", "C", "D", "E"]
