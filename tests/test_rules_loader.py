@@ -208,3 +208,14 @@ def test_a_rule_may_require_a_rule_left_out_by_select(tmp_path: Path) -> None:
         "skip",
         "requires ZZ101, which is not in the rule set",
     )
+
+
+def test_non_finite_threshold_and_non_utf8_file_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match="rule ZZ101: field threshold: Input should be a finite number"
+    ):
+        load_ruleset_file(write(tmp_path, RULE.replace("threshold = 3", "threshold = nan")))
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('title = "Müller"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="latin1.toml: cannot read rule file"):
+        load_ruleset_file(bad)

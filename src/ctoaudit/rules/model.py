@@ -114,7 +114,7 @@ class Rule(_Frozen):
         description="Only items whose labels match, e.g. { kind = ['function', 'method'] }.",
     )
     operator: Operator = Field(description="The rule passes when `value <operator> threshold`.")
-    threshold: float
+    threshold: float = Field(allow_inf_nan=False)
     severity: Severity = Severity.MEDIUM
     weight: float = Field(default=1.0, gt=0, le=100, description="Multiplies the severity factor.")
     requires: list[str] = Field(
