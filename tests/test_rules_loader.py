@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ctoaudit.analyzers import discover_analyzers
 from ctoaudit.analyzers.complexity import METRICS
+from ctoaudit.engine import installed_metrics
 from ctoaudit.errors import ConfigError
 from ctoaudit.rules.loader import (
     KnownMetrics,
@@ -16,7 +18,8 @@ from ctoaudit.rules.loader import (
 )
 from ctoaudit.rules.model import Effort, Operator, RuleScope, Severity, fingerprint
 
-KNOWN = KnownMetrics(frozenset(m.key for m in METRICS))
+# every installed analyzer's metrics: the default rule set gains other families' rules over time
+KNOWN = installed_metrics(discover_analyzers().analyzers)
 
 RULE = """
 [[rules]]
