@@ -47,6 +47,11 @@ class Settings(BaseModel):
         ge=1,
         description="Files larger than this are skipped, with the reason in the report.",
     )
+    rules: str | None = Field(
+        default=None,
+        description="Rule set: 'default', an installed rule-set plugin, or a TOML file "
+        "(relative to the target root, or to --config's folder).",
+    )
     analyzers: dict[str, dict[str, JsonValue]] = Field(
         default_factory=dict,
         description="Per-analyzer options: [tool.ctoaudit.analyzers.<name>]; see `ctoaudit analyzers`.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +21,26 @@ from ctoaudit.analyzers import (
 )
 from ctoaudit.cache import NullCache, ResultCache, default_cache_dir
 from ctoaudit.config import Settings, load_settings, validate_analyzer_options
-from ctoaudit.errors import AnalysisError, SnapshotFileError, UsageError
+from ctoaudit.errors import AnalysisError, ConfigError, SnapshotFileError, UsageError
 from ctoaudit.filemap import default_jobs
-from ctoaudit.model import AnalyzerResult, AnalyzerStatus, AuditReport, Skip, ToolInfo
+from ctoaudit.model import (
+    AnalyzerResult,
+    AnalyzerStatus,
+    AuditReport,
+    Skip,
+    TargetKind,
+    ToolInfo,
+)
+from ctoaudit.proposals import propose
+from ctoaudit.rules.evaluate import evaluate
+from ctoaudit.rules.loader import (
+    KnownMetrics,
+    load_ruleset,
+    load_ruleset_file,
+    load_ruleset_text,
+)
+from ctoaudit.rules.model import RuleSet, RuleSetInfo
+from ctoaudit.scoring import compute_score
 from ctoaudit.snapshot import RepoSnapshot, matches_any, open_snapshot
 
 
@@ -84,11 +101,13 @@ def run_audit(
     options: AuditOptions | None = None,
     *,
     plugin_errors: Mapping[str, str] | None = None,
+    ruleset: RuleSet | None = None,
 ) -> AuditReport:
-    """Run the analyzers over the snapshot and assemble the report.
+    """Run the analyzers over the snapshot, judge the results by `ruleset`, and assemble the report.
 
     An analyzer that raises becomes a FAILED result with one skip; the audit goes on. Only
-    AnalysisError (e.g. --strict incompleteness) stops it.
+    AnalysisError (e.g. --strict incompleteness) stops it. Without a rule set the report has
+    measurements only (no outcomes, score or proposals).
     """
     opts = options or AuditOptions()
     validate_options(analyzers, settings)
@@ -126,13 +145,30 @@ def run_audit(
             skips=[Skip(analyzer=name, reason=error)],
         )
     target = snapshot.info.model_copy(update={"files": len(files)})
-    return AuditReport(
+    report = AuditReport(
         tool=ToolInfo(version=__version__),
         target=target,
         warnings=sorted(snapshot.warnings),
         analyzers=dict(sorted(results.items())),
         generated_at=opts.clock() if opts.timestamps else None,
         timings=timings if opts.timestamps else None,
+    )
+    return judge(report, ruleset) if ruleset is not None else report
+
+
+def judge(report: AuditReport, ruleset: RuleSet) -> AuditReport:
+    """The report with the rule set's outcomes, findings, score and proposals filled in."""
+    evaluation = evaluate(ruleset, report.analyzers)
+    return report.model_copy(
+        update={
+            "ruleset": RuleSetInfo(
+                name=ruleset.name, version=ruleset.version, sources=ruleset.sources
+            ),
+            "outcomes": evaluation.outcomes,
+            "findings": evaluation.findings,
+            "score": compute_score(evaluation.outcomes, ruleset.families),
+            "proposals": propose(ruleset, evaluation),
+        }
     )
 
 
@@ -145,6 +181,8 @@ class AuditRequest:
     config_file: Path | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
+    rules: str | None = None
+    """`--rules`: a TOML path (relative to the working directory) or a rule-set name."""
 
 
 def read_root_file(snapshot: RepoSnapshot, name: str) -> bytes | None:
@@ -166,13 +204,59 @@ def load_snapshot_settings(snapshot: RepoSnapshot, request: AuditRequest) -> Set
     return settings.with_overrides(**request.overrides)
 
 
+def installed_metrics(
+    analyzers: Mapping[str, type[Analyzer]], unloadable: Iterable[str] = ()
+) -> KnownMetrics:
+    """Every metric key the installed analyzers declare: what a rule may read."""
+    return KnownMetrics(
+        metrics=frozenset(spec.key for cls in analyzers.values() for spec in cls.metrics),
+        unloadable=frozenset(unloadable),
+    )
+
+
+def _looks_like_path(spec: str) -> bool:
+    return spec.endswith(".toml") or "/" in spec
+
+
+def load_request_ruleset(
+    snapshot: RepoSnapshot,
+    settings: Settings,
+    request: AuditRequest,
+    known_metrics: KnownMetrics,
+) -> RuleSet:
+    """The rule set: --rules, else the config's `rules` (a file in the target or next to --config)."""
+    if request.rules is not None:
+        return load_ruleset(request.rules, known_metrics=known_metrics)
+    spec = settings.rules
+    if spec is None or not _looks_like_path(spec):
+        return load_ruleset(spec, known_metrics=known_metrics)
+    if request.config_file is not None:
+        return load_ruleset_file(request.config_file.parent / spec, known_metrics=known_metrics)
+    info = snapshot.info
+    if info.kind is not TargetKind.COMMIT and (Path(info.path) / spec).is_file():
+        # on disk: read as a file, so a relative `extends` resolves next to it
+        return load_ruleset_file(Path(info.path) / spec, known_metrics=known_metrics)
+    raw = read_root_file(snapshot, spec)
+    if raw is None:
+        raise ConfigError(f"{settings.source}: rules: {spec} is not a file in the target")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{spec}: not valid UTF-8: {exc}") from exc
+    return load_ruleset_text(text, spec, known_metrics=known_metrics)
+
+
 def audit(request: AuditRequest, options: AuditOptions | None = None) -> AuditReport:
-    """Open the target, load its settings, pick the analyzers and run the audit."""
+    """Open the target, load its settings and rule set, pick the analyzers and run the audit."""
     snapshot = open_snapshot(
         request.target, ref=request.ref, cache_root=request.cache_dir or default_cache_dir()
     )
     settings = load_snapshot_settings(snapshot, request)
     discovered = discover_analyzers()
+    # Rules may name metrics of any installed analyzer (a disabled one only skips its rules); the
+    # metrics of a plugin that failed to load are unknown, so its rules are accepted as they are.
+    known = installed_metrics(discovered.analyzers, discovered.errors)
+    ruleset = load_request_ruleset(snapshot, settings, request, known)
     chosen = select_analyzers(discovered.analyzers, settings)
     errors = {k: v for k, v in discovered.errors.items() if k not in settings.disable}
-    return run_audit(snapshot, settings, chosen, options, plugin_errors=errors)
+    return run_audit(snapshot, settings, chosen, options, plugin_errors=errors, ruleset=ruleset)

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from ctoaudit.rules.model import Finding, Proposal, RuleOutcome, RuleSetInfo, Score
+
 SCHEMA_VERSION = 1
 """Version of the JSON report layout; bumped whenever a field changes meaning or disappears."""
 
@@ -158,6 +160,17 @@ class AuditReport(Frozen):
     analyzers: dict[str, AnalyzerResult] = Field(default_factory=dict)
     generated_at: datetime | None = None
     timings: dict[str, float] | None = None
+    ruleset: RuleSetInfo | None = Field(
+        default=None, description="The rule set that judged this report; None when none ran."
+    )
+    outcomes: list[RuleOutcome] = Field(default_factory=list, description="One per rule, by id.")
+    findings: list[Finding] = Field(
+        default_factory=list, description="Failed items, by rule id, path and scope."
+    )
+    score: Score | None = None
+    proposals: list[Proposal] = Field(
+        default_factory=list, description="Roadmap actions, quick wins first, then by priority."
+    )
 
     def result(self, name: str) -> AnalyzerResult | None:
         """The named analyzer's result, if it ran."""

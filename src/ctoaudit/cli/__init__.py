@@ -9,6 +9,7 @@ import typer
 from ctoaudit import __version__
 from ctoaudit.cli import analyzers as analyzers_cmd
 from ctoaudit.cli import config as config_cmd
+from ctoaudit.cli import rules as rules_cmd
 from ctoaudit.cli import run as run_cmd
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ def _root(
 app.command("run")(run_cmd.run)
 app.command("analyzers")(analyzers_cmd.analyzers)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(rules_cmd.app, name="rules")
 
 
 def main() -> None:

@@ -19,7 +19,9 @@ from ctoaudit.cli._output import (
 )
 from ctoaudit.engine import AuditOptions, AuditRequest, audit
 from ctoaudit.errors import UsageError
+from ctoaudit.exitcodes import ExitCode
 from ctoaudit.render import RenderFormat
+from ctoaudit.scoring import below_minimum
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -109,6 +111,25 @@ def run(
     timestamps: Annotated[
         bool, typer.Option("--timestamps", help="Record generation time and timings in the report.")
     ] = False,
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            help="Rule set: a TOML file, 'default', or an installed rule-set plugin "
+            "[default: the config's `rules`, else 'default'].",
+            envvar="CTOAUDIT_RULES",
+        ),
+    ] = None,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-under",
+            min=0,
+            max=100,
+            help="Exit 1 when the score is below this (0-100) or cannot be computed.",
+            envvar="CTOAUDIT_FAIL_UNDER",
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -127,6 +148,7 @@ def run(
             ref=ref,
             config_file=config,
             cache_dir=cache_dir,
+            rules=rules,
             overrides={
                 "jobs": jobs,
                 "exclude": exclude or None,
@@ -155,7 +177,10 @@ def run(
         text = renderer(report)
         if output is None:
             typer.echo(text, nl=False)
-            return
-        write_atomic(output, text)
-        if not quiet:
-            console.print(f"wrote {output} ({render_format.value})")
+        else:
+            write_atomic(output, text)
+            if not quiet:
+                console.print(f"wrote {output} ({render_format.value})")
+        if fail_under is not None and (miss := below_minimum(report.score, fail_under)):
+            console.print(f"ctoaudit: {miss}")
+            raise typer.Exit(ExitCode.GATE_FAILED)

@@ -16,16 +16,23 @@ class RenderFormat(StrEnum):
 
     TERMINAL = "terminal"
     JSON = "json"
+    MARKDOWN = "markdown"
 
     def to_renderer(self, *, color: bool = False, width: int = 120) -> Renderer:
         """The renderer for this format."""
-        from ctoaudit.render import json_report, terminal  # noqa: PLC0415 - load only what is used
+        from ctoaudit.render import (  # noqa: PLC0415 - load only what is used
+            json_report,
+            markdown_report,
+            terminal,
+        )
 
         match self:
             case RenderFormat.TERMINAL:
                 return lambda report: terminal.render(report, color=color, width=width)
             case RenderFormat.JSON:
                 return json_report.render
+            case RenderFormat.MARKDOWN:
+                return markdown_report.render
             case _:  # pragma: no cover - exhaustiveness is checked by mypy and a test
                 assert_never(self)
 
@@ -33,4 +40,4 @@ class RenderFormat(StrEnum):
     def from_suffix(cls, filename: str) -> RenderFormat | None:
         """The format a file name asks for (`audit.json` -> JSON), if any."""
         suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-        return {"json": cls.JSON}.get(suffix)
+        return {"json": cls.JSON, "md": cls.MARKDOWN, "markdown": cls.MARKDOWN}.get(suffix)

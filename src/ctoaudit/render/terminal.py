@@ -127,6 +127,50 @@ def _skips_section(report: AuditReport) -> RenderableType | None:
     return table
 
 
+TOP_PROPOSALS = 3
+_GRADE_STYLE = {"A": "green", "B": "green", "C": "yellow", "D": "dark_orange", "E": "red"}
+
+
+def _score_section(report: AuditReport) -> RenderableType | None:
+    """Score, grade, family scores and the top proposals; None when no rule set ran."""
+    score = report.score
+    if score is None:
+        return None
+    grade = score.grade or "-"
+    head = Text.from_markup(
+        f"[bold]Score {fmt(score.overall)} / 100[/bold]  grade "
+        f"[bold {_GRADE_STYLE.get(grade, '')}]{grade}[/]"
+        + (f"  (rule set {report.ruleset.name} {report.ruleset.version})" if report.ruleset else "")
+    )
+    families = Table(show_header=False, box=None, pad_edge=False)
+    families.add_column(style="bold")
+    families.add_column(justify="right")
+    families.add_column()
+    families.add_column()
+    for f in score.families:
+        families.add_row(
+            f.name,
+            fmt(f.score),
+            Text(f.grade or "-", style=_GRADE_STYLE.get(f.grade or "", "")),
+            f"{f.passed} passed, {f.failed} failed, {f.skipped} skipped, {f.ignored} ignored",
+        )
+    parts: list[RenderableType] = [head, families]
+    if report.proposals:
+        top = Table(title="Top proposals", title_justify="left")
+        top.add_column("#", justify="right")
+        top.add_column("Action")
+        top.add_column("Severity")
+        top.add_column("Effort")
+        top.add_column("Findings", justify="right")
+        for i, p in enumerate(report.proposals[:TOP_PROPOSALS], 1):
+            title = f"{p.title} (quick win)" if p.quick_win else p.title
+            top.add_row(str(i), title, p.severity.value, p.effort.value, str(p.findings))
+        if len(report.proposals) > TOP_PROPOSALS:
+            top.caption = f"{len(report.proposals) - TOP_PROPOSALS} more in the Markdown report"
+        parts += [Text(), top]
+    return Group(*parts)
+
+
 def render(report: AuditReport, *, color: bool = False, width: int = 120) -> str:
     """The summary as text, with ANSI styles when `color` is true."""
     buffer = io.StringIO()
@@ -151,4 +195,8 @@ def render(report: AuditReport, *, color: bool = False, width: int = 120) -> str
     if skips is not None:
         console.print()
         console.print(skips)
+    score = _score_section(report)
+    if score is not None:
+        console.print()
+        console.print(score)
     return buffer.getvalue()

@@ -1,0 +1,219 @@
+"""Judge an audit's measurements against a rule set: pure, deterministic, no I/O.
+
+A rule whose data is missing (its analyzer disabled or failed, or nothing measured) is skipped with the
+reason, never failed. A rule whose `requires` did not all pass is skipped too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ctoaudit.model import REPO_SCOPE, AnalyzerResult, AnalyzerStatus, Measurement
+from ctoaudit.rules.model import (
+    Finding,
+    Rule,
+    RuleOutcome,
+    RuleScope,
+    RuleSet,
+    RuleStatus,
+    fingerprint,
+)
+
+ITEMS_IN_TEXT = 3
+"""How many failing items a proposal text names in `{items}`."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every rule's outcome and every finding, in canonical order."""
+
+    outcomes: list[RuleOutcome] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def outcome(self, rule_id: str) -> RuleOutcome | None:
+        """The outcome of one rule."""
+        return next((o for o in self.outcomes if o.rule_id == rule_id), None)
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    """A figure for messages: integers without decimals, others to at most 2 places; ratios in %."""
+    if value is None:
+        return "-"
+    if unit == "ratio":
+        return format_value(round(value * 100, 1)) + "%"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def render_text(template: str, values: Mapping[str, object]) -> str:
+    """Fill a rule's proposal placeholders; the loader has checked that every name is known."""
+    return template.format_map({k: str(v) for k, v in values.items()})
+
+
+def _outcome(rule: Rule, status: RuleStatus, **fields: object) -> RuleOutcome:
+    return RuleOutcome.model_validate(
+        {
+            "rule_id": rule.id,
+            "family": rule.family,
+            "title": rule.title,
+            "severity": rule.severity,
+            "weight": rule.weight,
+            "status": status,
+            "threshold": rule.threshold,
+            "operator": rule.operator,
+            **fields,
+        }
+    )
+
+
+def _missing_data(rule: Rule, results: Mapping[str, AnalyzerResult]) -> str | None:
+    analyzer = rule.metric.split(".", 1)[0]
+    result = results.get(analyzer)
+    if result is None:
+        return f"analyzer {analyzer} did not run"
+    if result.status is AnalyzerStatus.DISABLED:
+        return f"analyzer {analyzer} is disabled"
+    if result.status is AnalyzerStatus.FAILED:
+        return f"analyzer {analyzer} failed: {result.error or 'no detail'}"
+    return None
+
+
+def _item_name(m: Measurement) -> str:
+    if m.path and m.path != m.scope:
+        return f"{m.scope} ({m.path}:{m.line})" if m.line else f"{m.scope} ({m.path})"
+    return m.scope
+
+
+def _worst_first(rule: Rule, failing: list[Measurement]) -> list[Measurement]:
+    """Failing items, the furthest from passing first, then by path and scope."""
+    upward = rule.operator.value in {"<", "<="}
+    return sorted(failing, key=lambda m: (-m.value if upward else m.value, m.path or "", m.scope))
+
+
+def _finding(rule: Rule, m: Measurement, message: str) -> Finding:
+    return Finding(
+        rule_id=rule.id,
+        severity=rule.severity,
+        metric=rule.metric,
+        value=m.value,
+        threshold=rule.threshold,
+        scope=m.scope,
+        path=m.path,
+        line=m.line,
+        message=message,
+        fingerprint=fingerprint(rule.id, m.path, m.scope),
+    )
+
+
+def _judge(rule: Rule, measured: list[Measurement], unit: str) -> tuple[RuleOutcome, list[Finding]]:
+    failing = _worst_first(
+        rule, [m for m in measured if not rule.operator.holds(m.value, rule.threshold)]
+    )
+    if not failing:
+        closest = _worst_first(rule, measured)[0]
+        return _outcome(rule, RuleStatus.PASS, value=closest.value, total=len(measured)), []
+    worst = failing[0]
+    text = render_text(
+        rule.proposal,
+        {
+            "value": format_value(worst.value, unit),
+            "threshold": format_value(rule.threshold, unit),
+            "operator": rule.operator.value,
+            "metric": rule.metric,
+            "scope": worst.scope,
+            "path": worst.path or "",
+            "count": len(failing),
+            "total": len(measured),
+            "items": ", ".join(_item_name(m) for m in failing[:ITEMS_IN_TEXT])
+            + (f" and {len(failing) - ITEMS_IN_TEXT} more" if len(failing) > ITEMS_IN_TEXT else ""),
+        },
+    )
+    findings = [
+        _finding(
+            rule,
+            m,
+            f"{rule.metric} = {format_value(m.value, unit)}, expected {rule.operator.value} "
+            f"{format_value(rule.threshold, unit)}",
+        )
+        for m in failing
+    ]
+    outcome = _outcome(
+        rule,
+        RuleStatus.FAIL,
+        value=worst.value,
+        failed=len(failing),
+        total=len(measured),
+        reason=text,
+    )
+    return outcome, findings
+
+
+def _measured(rule: Rule, result: AnalyzerResult) -> list[Measurement]:
+    if rule.scope is RuleScope.REPO:
+        return [m for m in result.measurements if m.metric == rule.metric and m.scope == REPO_SCOPE]
+    return [
+        m
+        for m in result.measurements
+        if m.metric == rule.metric and m.scope != REPO_SCOPE and rule.matches(m.labels)
+    ]
+
+
+def _blocked(rule: Rule, done: Mapping[str, RuleOutcome]) -> str | None:
+    for parent in rule.requires:
+        outcome = done.get(parent)
+        if outcome is None:
+            return f"requires {parent}, which is not in the rule set"
+        if outcome.status is not RuleStatus.PASS:
+            return f"requires {parent}, which did not pass ({outcome.status.value})"
+    return None
+
+
+def _in_requirement_order(ruleset: RuleSet) -> list[Rule]:
+    """Rules with every required rule before them; the loader has rejected cycles."""
+    by_id = {r.id: r for r in ruleset.rules}
+    ordered: list[Rule] = []
+    seen: set[str] = set()
+
+    def visit(rule: Rule) -> None:
+        if rule.id in seen:
+            return
+        seen.add(rule.id)
+        for parent in rule.requires:
+            if parent in by_id:
+                visit(by_id[parent])
+        ordered.append(rule)
+
+    for rule in ruleset.rules:
+        visit(rule)
+    return ordered
+
+
+def evaluate(ruleset: RuleSet, results: Mapping[str, AnalyzerResult]) -> Evaluation:
+    """Judge every rule of `ruleset` against the analyzers' results."""
+    done: dict[str, RuleOutcome] = {}
+    findings: list[Finding] = []
+    for rule in _in_requirement_order(ruleset):
+        if rule.id in ruleset.ignored:
+            done[rule.id] = _outcome(rule, RuleStatus.IGNORED, reason=ruleset.ignored[rule.id])
+            continue
+        reason = _blocked(rule, done) or _missing_data(rule, results)
+        if reason is not None:
+            done[rule.id] = _outcome(rule, RuleStatus.SKIP, reason=reason)
+            continue
+        result = results[rule.metric.split(".", 1)[0]]
+        measured = _measured(rule, result)
+        if not measured:
+            what = "repository value" if rule.scope is RuleScope.REPO else "item"
+            done[rule.id] = _outcome(
+                rule, RuleStatus.SKIP, reason=f"no {what} measured for {rule.metric}"
+            )
+            continue
+        unit = next((spec.unit for spec in result.metrics if spec.key == rule.metric), "")
+        done[rule.id], rule_findings = _judge(rule, measured, unit)
+        findings.extend(rule_findings)
+    return Evaluation(
+        outcomes=[done[r.id] for r in sorted(ruleset.rules, key=lambda r: r.id)],
+        findings=sorted(findings, key=Finding.sort_key),
+    )
