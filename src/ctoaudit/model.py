@@ -118,6 +118,13 @@ class AnalyzerResult(Frozen):
             }
         )
 
+    def repo_value(self, metric: str) -> float | None:
+        """The repository-wide value of `metric`, or None when it was not measured."""
+        for m in self.measurements:
+            if m.scope == REPO_SCOPE and m.metric == metric:
+                return m.value
+        return None
+
     def repo_values(self) -> dict[str, float]:
         """Every repository-wide figure, by metric key."""
         return {m.metric: m.value for m in self.measurements if m.scope == REPO_SCOPE}

@@ -8,7 +8,7 @@ from ctoaudit.render.markdown_blocks import fmt, location, pie, table
 
 def section(result: AnalyzerResult) -> str:
     """Key figures, the rank distribution chart, the most complex functions and least maintainable modules."""
-    value = result.repo_value
+    value = result.repo_values().get
     figures = table(
         ["Measure", "Value"],
         [
