@@ -49,6 +49,25 @@ def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def _size_skip(size: int, limit: int) -> str | None:
+    if size <= limit:
+        return None
+    return f"file is {_mb(size)}, over max_file_bytes ({_mb(limit)})"
+
+
+def _read(context: AnalysisContext, entry: FileEntry) -> tuple[bytes | None, str | None]:
+    """The entry's bytes, or the reason they cannot be had."""
+    try:
+        data = context.snapshot.read_bytes(entry)
+    except SnapshotFileError as exc:
+        return None, str(exc)
+    return (
+        (None, reason)
+        if (reason := _size_skip(len(data), context.settings.max_file_bytes))
+        else (data, None)
+    )
+
+
 def map_files(
     context: AnalysisContext,
     *,
@@ -58,54 +77,38 @@ def map_files(
     entries: Sequence[FileEntry],
     worker: Worker,
 ) -> list[FileOutcome]:
-    """Results for every entry, in the entries' order, analyzing each distinct content at most once."""
-    limit = context.settings.max_file_bytes
-    outcomes: dict[str, FileOutcome] = {}
-    readable: list[FileEntry] = []
-    for entry in entries:
-        if entry.size > limit:
-            reason = f"file is {_mb(entry.size)}, over max_file_bytes ({_mb(limit)})"
-            outcomes[entry.path] = FileOutcome(entry, None, reason)
-        else:
-            readable.append(entry)
+    """Results for every entry, in the entries' order, analyzing each distinct content at most once.
+
+    Commits know each blob id without reading, so cache hits there cost no read at all; working-tree
+    files are read and hashed first. Only contents missing from the cache reach the worker.
+    """
 
     def key_of(content_id: str) -> str:
         return cache_key(analyzer, version, options, content_id)
 
-    known = [e for e in readable if e.blob_id is not None]
-    hits = context.cache.get_many(key_of(e.blob_id) for e in known if e.blob_id)
-    to_read: list[FileEntry] = []
-    for entry in readable:
-        value = hits.get(key_of(entry.blob_id)) if entry.blob_id else None
-        if value is not None:
-            outcomes[entry.path] = FileOutcome(entry, value, content_id=entry.blob_id)
-        else:
-            to_read.append(entry)
-
+    outcomes: dict[str, FileOutcome] = {}
+    hits = context.cache.get_many(key_of(e.blob_id) for e in entries if e.blob_id)
     read: list[tuple[FileEntry, str, bytes]] = []
-    for entry in to_read:
-        try:
-            data = context.snapshot.read_bytes(entry)
-        except SnapshotFileError as exc:
-            outcomes[entry.path] = FileOutcome(entry, None, str(exc))
+    for entry in entries:
+        cached = hits.get(key_of(entry.blob_id)) if entry.blob_id else None
+        reason = _size_skip(entry.size, context.settings.max_file_bytes)
+        if cached is not None or reason is not None:
+            outcomes[entry.path] = FileOutcome(entry, cached, reason, entry.blob_id)
             continue
-        if len(data) > limit:  # the file grew after it was listed
-            outcomes[entry.path] = FileOutcome(
-                entry, None, f"file is {_mb(len(data))}, over max_file_bytes"
-            )
-            continue
-        read.append((entry, entry.blob_id or blob_id(data), data))
-    more_hits = context.cache.get_many(key_of(cid) for _, cid, _ in read)
-    todo = {cid: data for _, cid, data in read if key_of(cid) not in more_hits}
+        data, reason = _read(context, entry)
+        if data is None:
+            outcomes[entry.path] = FileOutcome(entry, None, reason)
+        else:
+            read.append((entry, entry.blob_id or blob_id(data), data))
+    hits = context.cache.get_many(key_of(cid) for _, cid, _ in read)
+    todo = {cid: data for _, cid, data in read if key_of(cid) not in hits}
 
     context.progress.start(f"{analyzer}: analyzing", len(entries))
     context.progress.advance(len(entries) - len(todo))
     fresh = _run(worker, todo, context)
     context.cache.put_many({key_of(cid): value for cid, value in fresh.items()})
     for entry, cid, _ in read:
-        outcomes[entry.path] = FileOutcome(
-            entry, more_hits.get(key_of(cid)) or fresh[cid], content_id=cid
-        )
+        outcomes[entry.path] = FileOutcome(entry, hits.get(key_of(cid)) or fresh[cid], None, cid)
     return [outcomes[e.path] for e in entries]
 
 
