@@ -37,13 +37,17 @@ def test_config_schema_includes_analyzer_options(cli) -> None:
     assert result.exit_code == 0
     schema = json.loads(result.stdout)
     assert schema["additionalProperties"] is False
-    assert {"exclude", "jobs", "enable", "disable", "max_file_bytes", "analyzers"} <= set(schema["properties"])
+    assert {"exclude", "jobs", "enable", "disable", "max_file_bytes", "analyzers"} <= set(
+        schema["properties"]
+    )
     options = schema["properties"]["analyzers"]["properties"]["complexity"]
     assert set(options["properties"]) == {"include", "exclude", "no_assert", "multi"}
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    proc = subprocess.run([sys.executable, "-m", "ctoaudit", "--version"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ctoaudit", "--version"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0
     assert proc.stdout.startswith("ctoaudit ")
 
@@ -61,7 +65,10 @@ def test_every_format_has_a_renderer(fmt: RenderFormat) -> None:
 def test_run_analyzer_helper_for_plugin_authors() -> None:
     result = run_analyzer(
         "complexity",
-        files={"a.py": "def f(x):\n    return 1 if x else 2\n", "tests/t.py": "def t():\n    pass\n"},
+        files={
+            "a.py": "def f(x):\n    return 1 if x else 2\n",
+            "tests/t.py": "def t():\n    pass\n",
+        },
         options={"exclude": ["tests/*"]},
     )
     assert result.repo_value("complexity.functions") == 1

@@ -180,3 +180,22 @@ def test_unusable_cache_folder_falls_back_to_no_cache(tmp_path: Path) -> None:
     assert cache.get_many(["k"]) == {}
     cache.put_many({"k": b"v"})
     assert cache.get_many(["k"]) == {}
+
+
+def test_concurrent_runs_share_one_cache_safely(make_repo, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = make_repo()
+    repo.commit({f"m{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(30)})
+    env = {**__import__("os").environ, "CTOAUDIT_CACHE_DIR": str(tmp_path / "shared-cache")}
+    cmd = [sys.executable, "-m", "ctoaudit", "run", str(repo.path), "-f", "json", "-q", "-j", "2"]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outputs]
+    assert outputs[0][0] == outputs[1][0] == outputs[2][0]
+    again = subprocess.run(cmd, capture_output=True, env=env, check=True)
+    assert again.stdout == outputs[0][0]
