@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import Field, JsonValue
 
+from ctoaudit.frozen import Frozen
 from ctoaudit.rules.model import Finding, Proposal, RuleOutcome, RuleSetInfo, Score
 
 SCHEMA_VERSION = 1
@@ -15,12 +16,6 @@ SCHEMA_VERSION = 1
 
 REPO_SCOPE = "repo"
 """Scope of a measurement about the whole repository rather than one item in it."""
-
-
-class Frozen(BaseModel):
-    """Base for immutable models that reject unknown fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Direction(StrEnum):

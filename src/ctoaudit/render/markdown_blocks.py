@@ -12,7 +12,7 @@ MAX_ROWS = 25
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
-    """A figure for people: integers without decimals, others rounded, missing as a dash."""
+    """A figure for people (Markdown and terminal): integers without decimals, others rounded, a dash if missing."""
     if value is None:
         return "-"
     if float(value).is_integer():

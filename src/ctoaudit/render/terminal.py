@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ctoaudit.model import REPO_SCOPE, AnalyzerResult, AnalyzerStatus, AuditReport, Measurement
+from ctoaudit.render.markdown_blocks import fmt
 
 WORST_FUNCTIONS = 10
 SKIP_EXAMPLES = 5
@@ -26,15 +27,6 @@ _RANK_STYLE = {
     "E": "red",
     "F": "bold red",
 }
-
-
-def fmt(value: float | None, digits: int = 1) -> str:
-    """A figure for people: integers without decimals, others rounded, missing as a dash."""
-    if value is None:
-        return "-"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.{digits}f}"
 
 
 def _header(report: AuditReport) -> RenderableType:

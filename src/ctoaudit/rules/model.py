@@ -9,16 +9,14 @@ from __future__ import annotations
 import hashlib
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from ctoaudit.frozen import Frozen
 
 RULE_ID_PATTERN = r"^[A-Z]{2}[0-9]{3}$"
 """A family prefix of two capitals and a three-digit number, e.g. CX101. Ids are never reused."""
 
 FAMILY_PATTERN = r"^[A-Z]{2}$"
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Severity(StrEnum):
@@ -97,7 +95,7 @@ class RuleScope(StrEnum):
     EACH = "each"
 
 
-class Rule(_Frozen):
+class Rule(Frozen):
     """One check: a metric, a condition it must meet, and what to do when it does not."""
 
     id: str = Field(pattern=RULE_ID_PATTERN, description="Family prefix + number, e.g. CX101.")
@@ -159,14 +157,14 @@ class Rule(_Frozen):
         return True
 
 
-class ActionSpec(_Frozen):
+class ActionSpec(Frozen):
     """A roadmap action that failed rules with the same `action` key are grouped into."""
 
     title: str = Field(min_length=1)
     why: str = ""
 
 
-class RuleSet(_Frozen):
+class RuleSet(Frozen):
     """A named, versioned list of rules, after `extends`, overrides, select and ignore are applied."""
 
     name: str
@@ -209,7 +207,7 @@ def fingerprint(rule_id: str, path: str | None, scope: str) -> str:
     return digest[:16]
 
 
-class Finding(_Frozen):
+class Finding(Frozen):
     """One item (or the repository) that fails a rule."""
 
     rule_id: str
@@ -228,7 +226,7 @@ class Finding(_Frozen):
         return (self.rule_id, self.path or "", self.scope)
 
 
-class RuleOutcome(_Frozen):
+class RuleOutcome(Frozen):
     """What one rule concluded, with the figures that decided it."""
 
     rule_id: str
@@ -249,7 +247,7 @@ class RuleOutcome(_Frozen):
     total: int = Field(default=0, description="Items judged (1 for a repo rule).")
 
 
-class FamilyScore(_Frozen):
+class FamilyScore(Frozen):
     """Score of one family of rules."""
 
     family: str
@@ -262,7 +260,7 @@ class FamilyScore(_Frozen):
     ignored: int = 0
 
 
-class Score(_Frozen):
+class Score(Frozen):
     """Severity-weighted share of passed rules, overall and per family; see the README for the formula."""
 
     overall: float | None
@@ -270,7 +268,7 @@ class Score(_Frozen):
     families: list[FamilyScore] = Field(default_factory=list)
 
 
-class Evidence(_Frozen):
+class Evidence(Frozen):
     """One line of proof behind a proposal: a finding's location and figure."""
 
     rule_id: str
@@ -281,7 +279,7 @@ class Evidence(_Frozen):
     threshold: float
 
 
-class Proposal(_Frozen):
+class Proposal(Frozen):
     """An action for the roadmap: failed rules grouped, with evidence, effort and rank."""
 
     action: str
@@ -301,7 +299,7 @@ class Proposal(_Frozen):
     )
 
 
-class RuleSetInfo(_Frozen):
+class RuleSetInfo(Frozen):
     """Which rule set judged a report."""
 
     name: str
