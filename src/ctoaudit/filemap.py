@@ -13,7 +13,7 @@ import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from ctoaudit.analyzers import AnalysisContext
@@ -120,17 +120,28 @@ def _run(worker: Worker, todo: dict[str, bytes], context: AnalysisContext) -> di
             results[cid] = worker(data)
             context.progress.advance()
         return results
-    # Largest files first, so no worker is left with one big file at the end.
+    # Largest files first, so no worker is left with one big file at the end; batches are
+    # collected as they finish so the progress bar moves steadily.
     ordered = sorted(todo.items(), key=lambda item: (-len(item[1]), item[0]))
-    chunksize = max(1, min(32, len(ordered) // (context.jobs * 8)))
+    size = max(1, min(32, len(ordered) // (context.jobs * 8)))
+    batches = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     methods = multiprocessing.get_all_start_methods()
     mp_context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=context.jobs, mp_context=mp_context) as pool:
-        values = pool.map(worker, [data for _, data in ordered], chunksize=chunksize)
-        for (cid, _), value in zip(ordered, values, strict=True):
-            results[cid] = value
-            context.progress.advance()
+        futures = {
+            pool.submit(_run_batch, worker, [data for _, data in batch]): batch for batch in batches
+        }
+        for future in as_completed(futures):
+            batch = futures[future]
+            for (cid, _), value in zip(batch, future.result(), strict=True):
+                results[cid] = value
+            context.progress.advance(len(batch))
     return results
+
+
+def _run_batch(worker: Worker, blobs: list[bytes]) -> list[bytes]:
+    """Runs in a worker process: one batch of contents."""
+    return [worker(data) for data in blobs]
 
 
 def tree_key(outcomes: Sequence[FileOutcome], *parts: str) -> str:
