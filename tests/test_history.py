@@ -242,3 +242,25 @@ def test_without_complexity_hotspots_are_a_skip(make_repo: Callable[..., GitRepo
     assert [s.reason for s in result.skips] == [
         "hotspots not computed: the complexity analyzer did not run"
     ]
+
+
+def test_terminal_shows_the_top_hotspots_with_both_figures(
+    make_repo: Callable[..., GitRepo], cli: Callable[..., object]
+) -> None:
+    repo = build_history(make_repo)
+    result = cli("run", str(repo.path), "--analyzers", "complexity,history")
+    assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+    out = result.stdout  # type: ignore[attr-defined]
+    assert "Hotspots: churn x complexity (top 3)" in out
+    cells = [
+        [c for c in line.split() if c != "│"]
+        for line in out.splitlines()
+        if line.strip().startswith("│ ")
+    ]
+    rows = [row for row in cells if row[-1].endswith(".py")]
+    assert rows == [
+        ["1", "28", "4", "7", "d.py"],
+        ["2", "18", "9", "2", "a.py"],
+        ["3", "4", "2", "2", "f.py"],
+    ]
+    assert "Active authors / bus factor" in out

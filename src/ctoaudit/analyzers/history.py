@@ -236,7 +236,8 @@ def bus_factor(commits_by_author: Mapping[str, int]) -> int:
     return 0
 
 
-def _is_shallow(repo: git.Repo) -> bool:
+def is_shallow(repo: git.Repo) -> bool:
+    """True in a shallow clone, whose history is cut off."""
     return (Path(repo.git_dir) / "shallow").exists()
 
 
@@ -371,7 +372,7 @@ class HistoryAnalyzer:
             return self._result(skips=["not a git repository: no history to read"])
         if commit is None:
             return self._result(skips=["the repository has no commits yet"])
-        if _is_shallow(repo):
+        if is_shallow(repo):
             return self._result(skips=[SHALLOW_HINT])
         ref_time = int(repo.commit(commit).committed_date)
         end = datetime.fromtimestamp(ref_time, UTC)

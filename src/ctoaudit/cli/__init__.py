@@ -10,6 +10,7 @@ from ctoaudit import __version__
 from ctoaudit.cli import analyzers as analyzers_cmd
 from ctoaudit.cli import config as config_cmd
 from ctoaudit.cli import run as run_cmd
+from ctoaudit.cli import trend as trend_cmd
 
 app = typer.Typer(
     name="ctoaudit",
@@ -41,6 +42,7 @@ def _root(
 
 app.command("run")(run_cmd.run)
 app.command("analyzers")(analyzers_cmd.analyzers)
+app.command("trend")(trend_cmd.trend)
 app.add_typer(config_cmd.app, name="config")
 
 
