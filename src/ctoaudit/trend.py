@@ -17,7 +17,13 @@ from pydantic import Field
 
 from ctoaudit import __version__
 from ctoaudit.analyzers import NullProgress
-from ctoaudit.analyzers.history import SHALLOW_HINT, Span, is_shallow, parse_span
+from ctoaudit.analyzers.history import (
+    SHALLOW_HINT,
+    TREND_REVISIONS,
+    Span,
+    is_shallow,
+    parse_span,
+)
 from ctoaudit.cache import MemoryLayer, default_cache_dir
 from ctoaudit.engine import (
     AuditOptions,
@@ -27,8 +33,8 @@ from ctoaudit.engine import (
     select_analyzers,
 )
 from ctoaudit.errors import TargetError, UsageError
-from ctoaudit.model import REPO_SCOPE, AnalyzerStatus, Frozen, ToolInfo
-from ctoaudit.snapshot import CommitSnapshot, open_snapshot
+from ctoaudit.model import REPO_SCOPE, AnalyzerStatus, Frozen, TargetInfo, ToolInfo
+from ctoaudit.snapshot import CommitSnapshot, FileEntry, open_snapshot
 
 if TYPE_CHECKING:
     import git
@@ -47,6 +53,11 @@ KEY_METRICS: dict[str, str] = {
     "history.bus_factor": "Bus factor",
 }
 """Metrics shown in the table and charts (all repo-level figures are in the JSON), with short labels."""
+
+
+PREWARMED = ("complexity",)
+"""Analyzers whose per-file results are computed up front for every distinct blob of the trend, in
+one process-pool pass, instead of a few files at a time per revision (too few to pay for a pool)."""
 
 
 class TrendPoint(Frozen):
@@ -143,6 +154,57 @@ def select_revisions(repo: git.Repo, head: str, selection: Selection) -> list[tu
     return chosen[::-1]
 
 
+class _BlobUnion:
+    """Each distinct blob of many revisions once, under one of its paths: a snapshot to prewarm with."""
+
+    def __init__(self, head: CommitSnapshot, revisions: Sequence[CommitSnapshot]) -> None:
+        self._head = head
+        unique: dict[str, FileEntry] = {}
+        for snapshot in revisions:
+            for entry in snapshot.files():
+                unique.setdefault(entry.blob_id or entry.path, entry)
+        self._files = sorted(unique.values(), key=lambda e: (e.path, e.blob_id or ""))
+
+    @property
+    def info(self) -> TargetInfo:
+        """The head's target."""
+        return self._head.info
+
+    @property
+    def warnings(self) -> list[str]:
+        """None."""
+        return []
+
+    def files(self) -> Sequence[FileEntry]:
+        """The distinct blobs."""
+        return self._files
+
+    def read_bytes(self, entry: FileEntry) -> bytes:
+        """A blob, from the object database."""
+        return self._head.read_bytes(entry)
+
+    def git_repo(self) -> None:
+        """No history: this is not a revision."""
+
+    def commit(self) -> None:
+        """No commit: this is not a revision."""
+
+
+def _prewarm(
+    head: CommitSnapshot,
+    revisions: Sequence[CommitSnapshot],
+    request: AuditRequest,
+    analyzers: dict[str, type[Analyzer]],
+    options: AuditOptions,
+) -> None:
+    """Analyze all distinct blobs at once, with the head's settings; revisions then hit the cache."""
+    settings = load_snapshot_settings(head, request)
+    chosen = select_analyzers(analyzers, settings)
+    wanted = {name: cls for name, cls in chosen.items() if name in PREWARMED}
+    if wanted and len(revisions) > 1:
+        run_audit(_BlobUnion(head, revisions), settings, wanted, options)
+
+
 def _point(snapshot: CommitSnapshot, when: int, request: AuditRequest, options: AuditOptions,
            analyzers: dict[str, type[Analyzer]]) -> TrendPoint:  # fmt: skip
     settings = load_snapshot_settings(snapshot, request)
@@ -199,11 +261,14 @@ def run_trend(
         clock=opts.clock,
         progress=NullProgress(),
         offline=opts.offline,
+        memo={TREND_REVISIONS: dict(revisions)},
     )
+    snapshots = [(head_snapshot.at(commit), when) for commit, when in revisions]
+    _prewarm(head_snapshot, [s for s, _ in snapshots], request, analyzers, per_revision)
     opts.progress.start("trend", len(revisions))
     points: list[TrendPoint] = []
-    for commit, when in revisions:
-        points.append(_point(head_snapshot.at(commit), when, request, per_revision, analyzers))
+    for snapshot, when in snapshots:
+        points.append(_point(snapshot, when, request, per_revision, analyzers))
         opts.progress.advance()
     present = {k for p in points for k in p.metrics}
     return TrendReport(

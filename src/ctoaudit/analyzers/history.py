@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -192,37 +192,86 @@ def _numstat(tokens: list[str]) -> Iterator[tuple[int, int, str, str | None]]:
         yield (int(added) if added != "-" else 0, int(deleted) if deleted != "-" else 0, path, old)
 
 
-def parse_log(chunks: Iterator[bytes], since: int, prefix: str = "") -> History:
-    """Aggregate a `git log -z --numstat` stream (newest first) into per-file and per-author counts.
+@dataclass(frozen=True, slots=True)
+class LogCommit:
+    """One commit of the log: who, when, its parents, and its numstat lines (none for a merge)."""
 
-    Walking from new to old, a rename `old -> new` means that older changes to `old` belong to the
-    file now called whatever `new` is called today.
-    """
-    history = History()
-    current_name: dict[str, str] = {}
-    cut = len(prefix)
+    sha: str
+    time: int
+    author: str
+    parents: tuple[str, ...]
+    changes: tuple[tuple[int, int, str, str | None], ...]
+
+
+def parse_commits(chunks: Iterator[bytes]) -> list[LogCommit]:
+    """The commits of a `git log -z --numstat` stream in the format of `log_args`, in log order."""
+    commits: list[LogCommit] = []
     for record in _records(chunks):
         tokens = record.decode("utf-8", errors="replace").split("\0")
-        _sha, stamp, name, email = tokens[:4]
-        when = int(stamp)
-        if when < since:  # git's --since stops the walk approximately; be exact here
-            continue
-        author = email.lower() or name
-        history.commits += 1
-        history.by_author[author] += 1
-        for added, deleted, raw_path, old in _numstat(tokens[5:]):
-            path = current_name.get(raw_path, raw_path)
-            if old is not None:
-                current_name[old] = path
-            if prefix and not path.startswith(prefix):
+        sha, stamp, name, email, parents = tokens[:5]
+        commits.append(
+            LogCommit(
+                sha=sha,
+                time=int(stamp),
+                author=email.lower() or name,
+                parents=tuple(parents.split()),
+                changes=tuple(_numstat(tokens[6:])),
+            )
+        )
+    return commits
+
+
+class HistoryLog:
+    """A parsed log that can answer for any commit in it: one `git log` for all revisions of a trend."""
+
+    def __init__(self, commits: list[LogCommit]) -> None:
+        self._order = commits
+        self._by_sha = {c.sha: c for c in commits}
+
+    def __contains__(self, sha: object) -> bool:
+        return sha in self._by_sha
+
+    def _reachable(self, tip: str, since: int) -> set[str]:
+        # git's --since also stops the walk at older commits; the same cut here keeps one code path.
+        seen: set[str] = set()
+        stack = [tip]
+        while stack:
+            sha = stack.pop()
+            commit = self._by_sha.get(sha)
+            if commit is None or sha in seen or commit.time < since:
                 continue
-            entry = history.files.setdefault(path[cut:], FileHistory())
-            entry.commits += 1
-            entry.added += added
-            entry.deleted += deleted
-            entry.last_change = max(entry.last_change, when)
-            entry.by_author[author] += 1
-    return history
+            seen.add(sha)
+            stack.extend(commit.parents)
+        return seen
+
+    def history(self, tip: str, since: int, prefix: str = "") -> History:
+        """The window of `tip` (commits since `since` reachable from it), merges left out.
+
+        Walking from new to old, a rename `old -> new` means that older changes to `old` belong to
+        the file now called whatever `new` is called at `tip`.
+        """
+        reachable = self._reachable(tip, since)
+        history = History()
+        current_name: dict[str, str] = {}
+        cut = len(prefix)
+        for commit in self._order:
+            if commit.sha not in reachable or len(commit.parents) > 1:
+                continue
+            history.commits += 1
+            history.by_author[commit.author] += 1
+            for added, deleted, raw_path, old in commit.changes:
+                path = current_name.get(raw_path, raw_path)
+                if old is not None:
+                    current_name[old] = path
+                if prefix and not path.startswith(prefix):
+                    continue
+                entry = history.files.setdefault(path[cut:], FileHistory())
+                entry.commits += 1
+                entry.added += added
+                entry.deleted += deleted
+                entry.last_change = max(entry.last_change, commit.time)
+                entry.by_author[commit.author] += 1
+        return history
 
 
 def bus_factor(commits_by_author: Mapping[str, int]) -> int:
@@ -241,25 +290,36 @@ def is_shallow(repo: git.Repo) -> bool:
     return (Path(repo.git_dir) / "shallow").exists()
 
 
-def _has_mailmap(repo: git.Repo, commit: str) -> bool:
+def mailmap_blob(repo: git.Repo, commit: str) -> str | None:
+    """The blob id of the commit's own `.mailmap`, if it has one."""
     import git  # noqa: PLC0415
 
     try:
-        repo.git.execute(["git", "cat-file", "-e", f"{commit}:.mailmap"])
+        return str(
+            repo.git.execute(["git", "rev-parse", "--verify", "--quiet", f"{commit}:.mailmap"])
+        )
     except git.GitCommandError:
-        return False
-    return True
+        return None
 
 
-def _log_args(repo: git.Repo, commit: str, since: datetime) -> list[str]:
-    # mailmap.blob makes a commit's own .mailmap apply even in a bare clone; a work tree's file
-    # is read by git as well. Signatures and diff drivers are off: they would run configured programs.
-    mailmap = ["-c", f"mailmap.blob={commit}:.mailmap"] if _has_mailmap(repo, commit) else []
-    return [
-        "git", *mailmap, "-c", "log.showSignature=false", "log", "-z", "--numstat", "-M",
-        "--no-merges", "--date-order", "--no-color", "--no-ext-diff", "--no-textconv",
-        "--format=%x01%H%x00%ct%x00%aN%x00%aE%x00", f"--since={since.isoformat()}", commit, "--",
+def read_log(
+    repo: git.Repo, tips: Sequence[str], since: datetime, mailmap: str | None
+) -> HistoryLog:
+    """One streamed `git log --numstat` from the tips back to `since`, merges included for ancestry."""
+    # mailmap.blob applies the audited commit's own .mailmap even in a bare clone (git also reads a
+    # work tree's file). Signatures and diff drivers stay off: they would run configured programs.
+    mailmap_args = ["-c", f"mailmap.blob={mailmap}"] if mailmap else []
+    args = [
+        "git", *mailmap_args, "-c", "log.showSignature=false", "log", "-z", "--numstat", "-M",
+        "--date-order", "--no-color", "--no-ext-diff", "--no-textconv",
+        "--format=%x01%H%x00%ct%x00%aN%x00%aE%x00%P%x00", f"--since={since.isoformat()}",
+        *tips, "--",
     ]  # fmt: skip
+    return HistoryLog(parse_commits(_git_log_chunks(repo, args)))
+
+
+TREND_REVISIONS = "trend.revisions"
+"""Key in `AnalysisContext.memo` under which `trend` lists (commit, committer time) of its revisions."""
 
 
 def _snapshot_prefix(context: AnalysisContext, repo: git.Repo) -> str:
@@ -363,6 +423,21 @@ class HistoryAnalyzer:
             skips=[Skip(analyzer=self.name, reason=r) for r in skips or []],
         ).sorted()
 
+    def _log(self, context: AnalysisContext, repo: git.Repo, commit: str, span: Span) -> HistoryLog:
+        """This commit's log; in a trend, one log read once for every revision with the same .mailmap."""
+        mailmap = mailmap_blob(repo, commit)
+        revisions = context.memo.get(TREND_REVISIONS)
+        if not isinstance(revisions, dict) or commit not in revisions:
+            start = span.before(datetime.fromtimestamp(repo.commit(commit).committed_date, UTC))
+            return read_log(repo, [commit], start, mailmap)
+        key = f"history.log:{mailmap}:{span}"
+        shared = context.memo.get(key)
+        if not isinstance(shared, HistoryLog):
+            oldest = datetime.fromtimestamp(min(revisions.values()), UTC)
+            shared = read_log(repo, sorted(revisions), span.before(oldest), mailmap)
+            context.memo[key] = shared
+        return shared
+
     def analyze(self, context: AnalysisContext) -> AnalyzerResult:
         """Read the window's log once and measure every file of the audited tree it touched."""
         options = context.options(self.name, HistoryOptions)
@@ -375,14 +450,11 @@ class HistoryAnalyzer:
         if is_shallow(repo):
             return self._result(skips=[SHALLOW_HINT])
         ref_time = int(repo.commit(commit).committed_date)
+        span = parse_span(options.since)
         end = datetime.fromtimestamp(ref_time, UTC)
-        start = parse_span(options.since).before(end)
-        since = int(start.timestamp())
-        history = parse_log(
-            _git_log_chunks(repo, _log_args(repo, commit, start)),
-            since,
-            _snapshot_prefix(context, repo),
-        )
+        since = int(span.before(end).timestamp())
+        log = self._log(context, repo, commit, span)
+        history = log.history(commit, since, _snapshot_prefix(context, repo))
         present = {e.path for e in context.files if e.kind is EntryKind.FILE}
         files = {p: f for p, f in sorted(history.files.items()) if p in present}
         window_days = (ref_time - since) / SECONDS_PER_DAY
