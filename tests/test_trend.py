@@ -161,3 +161,13 @@ def test_shallow_clone_warns_to_fetch_everything(
     trend = json.loads(result.stdout)
     assert len(trend["points"]) == 2
     assert any("fetch-depth: 0" in w for w in trend["warnings"])
+
+
+def test_output_to_dev_null_keeps_the_device() -> None:
+    import os
+    import stat
+
+    from ctoaudit.cli._output import write_atomic
+
+    write_atomic(Path(os.devnull), "text\n")
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
