@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -264,3 +265,23 @@ def test_terminal_shows_the_top_hotspots_with_both_figures(
         ["3", "4", "2", "2", "f.py"],
     ]
     assert "Active authors / bus factor" in out
+
+
+def test_a_subfolder_reports_paths_relative_to_it(
+    make_repo: Callable[..., GitRepo], cli: Callable[..., object]
+) -> None:
+    repo = make_repo()
+    repo.commit({"sub/x.py": "X = 1\n", "top.py": "T = 1\n"}, date="2024-01-01T10:00:00+00:00")
+    repo.commit({"sub/x.py": "X = 2\nY = 3\n"}, author=BOB, date="2024-01-02T10:00:00+00:00")
+    for args in ((), ("--ref", "HEAD")):
+        result = cli(
+            "run", str(repo.path / "sub"), "--analyzers", "history", "--format", "json", *args
+        )
+        assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+        history = json.loads(result.stdout)["analyzers"]["history"]  # type: ignore[attr-defined]
+        churn = {
+            m["scope"]: m["value"]
+            for m in history["measurements"]
+            if m["metric"] == "history.churn"
+        }
+        assert churn == {"x.py": 4}

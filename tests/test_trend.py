@@ -171,3 +171,14 @@ def test_output_to_dev_null_keeps_the_device() -> None:
 
     write_atomic(Path(os.devnull), "text\n")
     assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+
+
+def test_trend_json_is_byte_identical_across_runs(
+    make_repo: Callable[..., GitRepo], cli: Callable[..., CliResult]
+) -> None:
+    repo = build_history(make_repo)
+    args = ("trend", str(repo.path), "--since", "3 months", "--every", "month", "--format", "json")
+    first, second = cli(*args), cli(*args, "--no-cache")
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert json.loads(first.stdout)["selection"] == "since 3 months, every month"
