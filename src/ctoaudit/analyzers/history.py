@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import subprocess
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from ctoaudit.model import (
     MetricSpec,
     Skip,
 )
-from ctoaudit.snapshot import EntryKind
+from ctoaudit.snapshot import GIT_TIMEOUT_SECONDS, EntryKind
 
 if TYPE_CHECKING:
     import git
@@ -302,6 +303,22 @@ def mailmap_blob(repo: git.Repo, commit: str) -> str | None:
         return None
 
 
+def mailmap_blobs(repo: git.Repo, commits: Sequence[str]) -> dict[str, str | None]:
+    """`mailmap_blob` of many commits with one `git cat-file --batch-check`."""
+    query = "".join(f"{c}:.mailmap\n" for c in commits)
+    proc = subprocess.run(
+        ["git", "--git-dir", str(repo.git_dir), "cat-file", "--batch-check=%(objectname)"],
+        input=query, capture_output=True, text=True, check=False, timeout=GIT_TIMEOUT_SECONDS,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise SnapshotError(f"git cat-file failed: {proc.stderr.strip()}")
+    answers = proc.stdout.splitlines()
+    return {
+        c: (a if not a.endswith(" missing") else None)
+        for c, a in zip(commits, answers, strict=True)
+    }
+
+
 def read_log(
     repo: git.Repo, tips: Sequence[str], since: datetime, mailmap: str | None
 ) -> HistoryLog:
@@ -425,11 +442,15 @@ class HistoryAnalyzer:
 
     def _log(self, context: AnalysisContext, repo: git.Repo, commit: str, span: Span) -> HistoryLog:
         """This commit's log; in a trend, one log read once for every revision with the same .mailmap."""
-        mailmap = mailmap_blob(repo, commit)
         revisions = context.memo.get(TREND_REVISIONS)
         if not isinstance(revisions, dict) or commit not in revisions:
             start = span.before(datetime.fromtimestamp(repo.commit(commit).committed_date, UTC))
-            return read_log(repo, [commit], start, mailmap)
+            return read_log(repo, [commit], start, mailmap_blob(repo, commit))
+        mailmaps = context.memo.get("history.mailmaps")
+        if not isinstance(mailmaps, dict):
+            mailmaps = mailmap_blobs(repo, sorted(revisions))
+            context.memo["history.mailmaps"] = mailmaps
+        mailmap = mailmaps.get(commit)
         key = f"history.log:{mailmap}:{span}"
         shared = context.memo.get(key)
         if not isinstance(shared, HistoryLog):
