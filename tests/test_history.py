@@ -285,3 +285,12 @@ def test_a_subfolder_reports_paths_relative_to_it(
             if m["metric"] == "history.churn"
         }
         assert churn == {"x.py": 4}
+
+
+def test_a_failing_git_log_is_a_clear_error(make_repo: Callable[..., GitRepo]) -> None:
+    from ctoaudit.analyzers.history import _git_log_chunks
+    from ctoaudit.errors import SnapshotError
+
+    repo = build_history(make_repo)
+    with pytest.raises(SnapshotError, match="git log failed: .*no-such-option"):
+        list(_git_log_chunks(gitpython.Repo(repo.path), ["git", "log", "--no-such-option"]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 import subprocess
+import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -151,19 +152,21 @@ class History:
 
 def _git_log_chunks(repo: git.Repo, args: list[str]) -> Iterator[bytes]:
     """Stdout of `git log` in blocks as git writes it, so the log is never held whole."""
-    import git  # noqa: PLC0415 - GitPython is slow to import
-
-    proc = repo.git.execute(args, as_process=True)
-    stdout = proc.proc.stdout if proc.proc is not None else None
-    if stdout is None:  # pragma: no cover - execute always pipes stdout
+    handle = repo.git.execute(args, as_process=True)
+    proc = handle.proc
+    if proc is None or proc.stdout is None or proc.stderr is None:  # pragma: no cover
         raise SnapshotError("git log gave no output stream")
-    try:
-        while block := stdout.read(1 << 16):
-            yield block
-        proc.wait()
-    except git.GitCommandError as exc:
-        detail = (exc.stderr or "").strip().splitlines()
-        raise SnapshotError(f"git log failed: {detail[-1] if detail else exc}") from exc
+    # Drain stderr meanwhile: rename-limit warnings on huge commits could fill the pipe and stall git.
+    errors: list[bytes] = []
+    stderr = proc.stderr
+    drain = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
+    drain.start()
+    while block := proc.stdout.read(1 << 16):
+        yield block
+    drain.join()
+    if proc.wait() != 0:
+        lines = b"".join(errors).decode("utf-8", errors="replace").strip().splitlines()
+        raise SnapshotError(f"git log failed: {lines[-1] if lines else f'exit {proc.returncode}'}")
 
 
 def _records(chunks: Iterator[bytes]) -> Iterator[bytes]:
