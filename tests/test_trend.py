@@ -182,3 +182,28 @@ def test_trend_json_is_byte_identical_across_runs(
     assert first.exit_code == 0, first.stderr
     assert first.stdout == second.stdout
     assert json.loads(first.stdout)["selection"] == "since 3 months, every month"
+
+
+def test_a_revision_with_a_broken_config_is_a_gap_not_a_crash(
+    make_repo: Callable[..., GitRepo], cli: Callable[..., CliResult]
+) -> None:
+    repo = make_repo()
+    repo.commit({"a.py": "A = 1\n"}, date="2024-01-01T10:00:00+00:00")
+    broken = repo.commit(
+        {"pyproject.toml": "[tool.ctoaudit]\nexclude = 5\n"}, date="2024-01-02T10:00:00+00:00"
+    )
+    repo.commit(
+        {"pyproject.toml": "[tool.ctoaudit]\nexclude = []\n"}, date="2024-01-03T10:00:00+00:00"
+    )
+    result = cli(
+        "trend", str(repo.path), "--last", "3", "--format", "json", "--analyzers", "complexity"
+    )
+    assert result.exit_code == 0, result.stderr
+    trend = json.loads(result.stdout)
+    gap = trend["points"][1]
+    assert gap["commit"] == broken
+    assert gap["metrics"] == {}
+    assert gap["error"].startswith("not audited: ")
+    assert "pyproject.toml" in gap["error"]
+    assert any(w.startswith(broken[:12]) for w in trend["warnings"])
+    assert trend["points"][2]["metrics"]["complexity.files"] == 1

@@ -32,7 +32,7 @@ from ctoaudit.engine import (
     run_audit,
     select_analyzers,
 )
-from ctoaudit.errors import TargetError, UsageError
+from ctoaudit.errors import ConfigError, TargetError, UsageError
 from ctoaudit.model import REPO_SCOPE, AnalyzerStatus, Frozen, TargetInfo, ToolInfo
 from ctoaudit.snapshot import CommitSnapshot, FileEntry, open_snapshot
 
@@ -68,6 +68,7 @@ class TrendPoint(Frozen):
     metrics: dict[str, float] = Field(description="Every repository-level measurement.")
     skips: int = Field(description="Items the audit of this revision skipped.")
     failed: list[str] = Field(default_factory=list, description="Analyzers that crashed.")
+    error: str | None = Field(default=None, description="Why the revision could not be audited.")
     score: float | None = Field(default=None, description="Overall score, once rules are scored.")
 
 
@@ -207,8 +208,18 @@ def _prewarm(
 
 def _point(snapshot: CommitSnapshot, when: int, request: AuditRequest, options: AuditOptions,
            analyzers: dict[str, type[Analyzer]]) -> TrendPoint:  # fmt: skip
-    settings = load_snapshot_settings(snapshot, request)
-    chosen = select_analyzers(analyzers, settings)
+    try:
+        settings = load_snapshot_settings(snapshot, request)
+        chosen = select_analyzers(analyzers, settings)
+    except (ConfigError, UsageError) as exc:
+        # `run --ref` of this revision would stop here too; the trend shows the gap and goes on.
+        return TrendPoint(
+            commit=snapshot.commit_id,
+            date=datetime.fromtimestamp(when, UTC),
+            metrics={},
+            skips=0,
+            error=f"not audited: {exc}",
+        )
     report = run_audit(snapshot, settings, chosen, options)
     metrics = {
         m.metric: m.value
@@ -270,6 +281,7 @@ def run_trend(
     for snapshot, when in snapshots:
         points.append(_point(snapshot, when, request, per_revision, analyzers))
         opts.progress.advance()
+    warnings += [f"{p.commit[:12]} {p.error}" for p in points if p.error]
     present = {k for p in points for k in p.metrics}
     return TrendReport(
         tool=ToolInfo(version=__version__),

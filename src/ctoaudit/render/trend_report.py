@@ -136,12 +136,10 @@ def render_markdown(report: TrendReport) -> str:
         cells = " | ".join(fmt(getter(point), 2) for _, getter in columns)
         lines.append(f"| {point.date.date().isoformat()} | `{point.commit[:10]}` | {cells} |")
     lines.append("")
-    if len(report.points) > 1:
-        labels = _labels(report.points)
-        for label, getter in columns:
-            values = [getter(p) for p in report.points]
-            if all(v is not None for v in values):
-                lines.append(f"## {label}")
-                lines.append("")
-                lines += _chart(label, labels, [v for v in values if v is not None])
+    for label, getter in columns:
+        # Revisions without the figure (not audited, analyzer off) are left out of its chart.
+        measured = [p for p in report.points if getter(p) is not None]
+        if len(measured) > 1:
+            values = [v for v in (getter(p) for p in measured) if v is not None]
+            lines += [f"## {label}", "", *_chart(label, _labels(measured), values)]
     return "\n".join(lines).rstrip("\n") + "\n"
