@@ -207,3 +207,11 @@ def test_a_revision_with_a_broken_config_is_a_gap_not_a_crash(
     assert "pyproject.toml" in gap["error"]
     assert any(w.startswith(broken[:12]) for w in trend["warnings"])
     assert trend["points"][2]["metrics"]["complexity.files"] == 1
+
+
+def test_a_plain_folder_is_a_usage_error(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    result = cli("trend", str(folder))
+    assert result.exit_code == 2
+    assert "not a git repository" in result.stderr

@@ -253,6 +253,10 @@ def run_trend(
             cache_root=request.cache_dir or default_cache_dir(),
         )
     except TargetError as exc:
+        if "--ref needs" in str(exc):
+            raise TargetError(
+                f"{request.target}: trend reads git history, and this is not a git repository"
+            ) from exc
         if request.ref is None and "bad ref" in str(exc):
             raise TargetError(
                 f"{request.target}: no commits yet, so there is no history to trend"
