@@ -67,7 +67,7 @@ def test_timestamps_are_opt_in(cli, make_repo) -> None:
     repo.commit({"a.py": SIMPLE})
     report = run_json(cli, str(repo.path), "--timestamps")
     assert report["generated_at"]
-    assert set(report["timings"]) == {"complexity"}
+    assert "complexity" in report["timings"]
 
 
 def test_ref_on_a_dirty_repo_audits_the_old_commit_and_changes_nothing(cli, make_repo) -> None:

@@ -130,3 +130,35 @@ def open_cache(directory: Path | None, *, enabled: bool = True) -> ResultCache:
     except (OSError, sqlite3.Error) as exc:
         # An unwritable or corrupt cache must not stop an audit; it only makes it slower.
         return NullCache(f"cache disabled: cannot use {folder}: {exc}")
+
+
+class MemoryLayer:
+    """A dict in front of another cache, for runs that look the same contents up many times.
+
+    `trend` audits many revisions of one repository; most files are the same blob in each, so after
+    the first revision their results come from memory instead of another SQLite query and decode.
+    """
+
+    def __init__(self, inner: ResultCache) -> None:
+        self._inner = inner
+        self._memory: dict[str, bytes] = {}
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Values from memory, the rest from the inner cache (then kept in memory)."""
+        wanted = list(keys)
+        found = {k: self._memory[k] for k in wanted if k in self._memory}
+        missing = [k for k in wanted if k not in found]
+        if missing:
+            more = self._inner.get_many(missing)
+            self._memory.update(more)
+            found.update(more)
+        return found
+
+    def put_many(self, items: Mapping[str, bytes]) -> None:
+        """Store in memory and in the inner cache."""
+        self._memory.update(items)
+        self._inner.put_many(items)
+
+    def close(self) -> None:
+        """Close the inner cache."""
+        self._inner.close()

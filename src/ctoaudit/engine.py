@@ -58,6 +58,7 @@ class AuditOptions:
     progress: ProgressSink = field(default_factory=NullProgress)
     timestamps: bool = False
     offline: bool = False
+    memo: dict[str, object] = field(default_factory=dict)
 
 
 def select_analyzers(
@@ -121,6 +122,7 @@ def run_audit(
         clock=opts.clock,
         progress=opts.progress,
         offline=opts.offline,
+        memo=opts.memo,
     )
     results: dict[str, AnalyzerResult] = {}
     timings: dict[str, float] = {}

@@ -364,9 +364,20 @@ class CommitSnapshot:
         return self._warnings
 
     @property
+    def repo(self) -> git.Repo:
+        """The repository the commit is read from."""
+        return self._repo
+
+    @property
     def commit_id(self) -> str:
         """The audited commit."""
         return self._commit
+
+    def at(self, ref: str) -> CommitSnapshot:
+        """The same repository, folder and display path at another commit (for `trend`)."""
+        return CommitSnapshot(
+            self._repo, ref, prefix=self._prefix, url=self._url, display_path=self._display_path
+        )
 
     def files(self) -> Sequence[FileEntry]:
         """Every blob of the commit's tree with its id and size, sorted."""
@@ -490,6 +501,9 @@ def open_snapshot(
             path, ["git was not found on PATH: audited the folder as plain files"]
         )
     toplevel = _git_toplevel(path)
+    if toplevel is None and _is_bare_repo(path):
+        # A bare clone (a mirror, a CI cache) has no files on disk: audit its commit from objects.
+        return CommitSnapshot(_open_repo(path), ref or "HEAD", display_path=str(path))
     if toplevel is None:
         if ref is not None:
             raise TargetError(
@@ -508,6 +522,11 @@ def _require_git(target: str) -> None:
         raise TargetError(
             f"{target}: auditing a git URL needs git, and no git executable was found on PATH"
         )
+
+
+def _is_bare_repo(path: Path) -> bool:
+    proc = _run_git(["rev-parse", "--is-bare-repository"], path)
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
 
 
 def _git_toplevel(path: Path) -> Path | None:

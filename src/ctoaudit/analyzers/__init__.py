@@ -66,6 +66,8 @@ class AnalysisContext:
     progress: ProgressSink = field(default_factory=NullProgress)
     results: Mapping[str, AnalyzerResult] = field(default_factory=dict)
     offline: bool = False
+    memo: dict[str, object] = field(default_factory=dict)
+    """State shared by the audits of one run over many revisions (`trend`), e.g. a log read once."""
 
     def options(self, analyzer: str, model: type[OptionsT]) -> OptionsT:
         """The analyzer's validated options."""

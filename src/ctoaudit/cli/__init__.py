@@ -11,6 +11,7 @@ from ctoaudit.cli import analyzers as analyzers_cmd
 from ctoaudit.cli import config as config_cmd
 from ctoaudit.cli import rules as rules_cmd
 from ctoaudit.cli import run as run_cmd
+from ctoaudit.cli import trend as trend_cmd
 
 app = typer.Typer(
     name="ctoaudit",
@@ -42,6 +43,7 @@ def _root(
 
 app.command("run")(run_cmd.run)
 app.command("analyzers")(analyzers_cmd.analyzers)
+app.command("trend")(trend_cmd.trend)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(rules_cmd.app, name="rules")
 

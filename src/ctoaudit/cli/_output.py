@@ -26,6 +26,14 @@ def write_atomic(path: Path, text: str) -> None:
     """Write the whole file or nothing: a temporary file in the same folder, then a rename."""
     target = path.expanduser()
     directory = target.parent if str(target.parent) else Path()
+    if target.exists() and not target.is_file():
+        # /dev/null, /dev/stdout, a FIFO: write into it; a rename would replace the device itself.
+        try:
+            with target.open("w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)

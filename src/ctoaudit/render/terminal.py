@@ -95,8 +95,48 @@ def _generic_section(result: AnalyzerResult) -> RenderableType:
     return table
 
 
+TOP_HOTSPOTS = 10
+
+
+def _history_section(result: AnalyzerResult) -> RenderableType:
+    value = result.repo_value
+    figures = Table(
+        title="History", title_justify="left", show_header=False, box=None, pad_edge=False
+    )
+    figures.add_column(style="bold")
+    figures.add_column(justify="right")
+    rows = [
+        ("Window (days)", fmt(value("history.window_days"))),
+        ("Commits / per week", f"{fmt(value('history.commits.total'))} / {fmt(value('history.commits_per_week'), 2)}"),
+        ("Active authors / bus factor", f"{fmt(value('history.authors.active'))} / {fmt(value('history.bus_factor'))}"),
+        ("Files changed / with one author", f"{fmt(value('history.files.changed'))} / {fmt(value('history.files.single_owner'))}"),
+        ("Churn (lines added + deleted)", fmt(value("history.churn.total"))),
+    ]  # fmt: skip
+    for label, text in rows:
+        figures.add_row(label, text)
+    spots = sorted(
+        (m for m in result.measurements if m.metric == "history.hotspot_score"),
+        key=lambda m: (-m.value, m.scope),
+    )[:TOP_HOTSPOTS]
+    if not spots:
+        return figures
+    table = Table(title=f"Hotspots: churn x complexity (top {len(spots)})", title_justify="left")
+    for header in ("#", "Score", "Churn", "Complexity", "File"):
+        table.add_column(header, justify="left" if header == "File" else "right")
+    for rank, m in enumerate(spots, start=1):
+        table.add_row(
+            str(rank),
+            fmt(m.value),
+            m.labels.get("churn", "-"),
+            m.labels.get("cc_total", "-"),
+            m.scope,
+        )
+    return Group(figures, Text(), table)
+
+
 SECTIONS: dict[str, Callable[[AnalyzerResult], RenderableType]] = {
     "complexity": _complexity_section,
+    "history": _history_section,
 }
 
 

@@ -1,0 +1,144 @@
+"""`ctoaudit trend`: key metrics over the last commits or over a span, from git objects only."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ctoaudit.analyzers import discover_analyzers
+from ctoaudit.cache import open_cache
+from ctoaudit.cli._boundary import boundary
+from ctoaudit.cli._output import (
+    RichProgress,
+    stderr_console,
+    stdout_is_terminal,
+    use_color,
+    write_atomic,
+)
+from ctoaudit.engine import AuditOptions, AuditRequest
+from ctoaudit.errors import UsageError
+from ctoaudit.render.trend_report import TrendFormat
+from ctoaudit.trend import Selection, run_trend
+
+WIDE = 160
+"""Columns of the table when stdout is a file or a pipe, where no terminal limits the width."""
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _format(fmt: TrendFormat | None, output: Path | None) -> TrendFormat:
+    if fmt is not None:
+        return fmt
+    if output is not None:
+        inferred = TrendFormat.from_suffix(output.name)
+        if inferred is None:
+            raise UsageError(f"cannot tell the format of {output.name}; pass --format")
+        return inferred
+    return TrendFormat.TERMINAL
+
+
+def trend(
+    target: Annotated[str, typer.Argument(help="Path or git URL of a git repository.")] = ".",
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="Newest revision to audit [default: HEAD].")
+    ] = None,
+    last: Annotated[
+        int | None,
+        typer.Option("--last", help="Audit the last N first-parent commits [default: 10]."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Span to cover, e.g. 1y, 6 months, 90 days.")
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option("--every", help="One revision per period with --since: week, month, 2w..."),
+    ] = None,
+    fmt: Annotated[
+        TrendFormat | None,
+        typer.Option("--format", "-f", help="terminal, markdown or json [default: terminal]."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Config file instead of each revision's own.", envvar="CTOAUDIT_CONFIG"
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Worker processes.", envvar="CTOAUDIT_JOBS")
+    ] = None,
+    analyzers: Annotated[
+        list[str] | None,
+        typer.Option("--analyzers", help="Only these analyzers.", envvar="CTOAUDIT_ANALYZERS"),
+    ] = None,
+    disable: Annotated[
+        list[str] | None, typer.Option("--disable", help="Do not run these analyzers.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out.")
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither read nor write the result cache.",
+            envvar="CTOAUDIT_NO_CACHE",
+        ),
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Cache folder.", envvar="CTOAUDIT_CACHE_DIR"),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Use cached registry data only.", envvar="CTOAUDIT_OFFLINE"),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar, no notes.", envvar="CTOAUDIT_QUIET"),
+    ] = False,
+) -> None:
+    """Audit several revisions from git objects and show key metrics over time."""
+    with boundary():
+        render_format = _format(fmt, output)
+        request = AuditRequest(
+            target=target,
+            ref=ref,
+            config_file=config,
+            cache_dir=cache_dir,
+            overrides={
+                "jobs": jobs,
+                "exclude": exclude or None,
+                "enable": _split(analyzers),
+                "disable": _split(disable),
+            },
+        )
+        selection = Selection(last=last, since=since, every=every).validated()
+        cache = open_cache(cache_dir, enabled=not no_cache)
+        console = stderr_console()
+        progress = RichProgress(console) if not quiet and stdout_is_terminal() else None
+        options = AuditOptions(cache=cache, offline=offline)
+        if progress is not None:
+            options.progress = progress
+        try:
+            with progress or contextlib.nullcontext():
+                report = run_trend(request, selection, discover_analyzers().analyzers, options)
+        finally:
+            cache.close()
+        width = console.width if stdout_is_terminal() else WIDE
+        text = render_format.to_renderer(color=use_color() and output is None, width=width)(report)
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        write_atomic(output, text)
+        if not quiet:
+            console.print(f"wrote {output} ({render_format.value})")

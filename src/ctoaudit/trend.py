@@ -1,0 +1,308 @@
+"""Key metrics over a repository's history: one audit per selected revision, read from git objects.
+
+Each revision is audited exactly as `ctoaudit run --ref REV` would audit it (its own config, the same
+analyzers), through one result cache with a memory layer in front: a file whose blob did not change
+between revisions is analyzed once for the whole trend. Nothing is checked out; the working tree,
+the index and HEAD are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from ctoaudit import __version__
+from ctoaudit.analyzers import NullProgress
+from ctoaudit.analyzers.history import (
+    SHALLOW_HINT,
+    TREND_REVISIONS,
+    Span,
+    is_shallow,
+    parse_span,
+)
+from ctoaudit.cache import MemoryLayer, default_cache_dir
+from ctoaudit.engine import (
+    AuditOptions,
+    AuditRequest,
+    load_snapshot_settings,
+    run_audit,
+    select_analyzers,
+)
+from ctoaudit.errors import ConfigError, TargetError, UsageError
+from ctoaudit.frozen import Frozen
+from ctoaudit.model import REPO_SCOPE, AnalyzerStatus, TargetInfo, ToolInfo
+from ctoaudit.snapshot import CommitSnapshot, FileEntry, open_snapshot
+
+if TYPE_CHECKING:
+    import git
+
+    from ctoaudit.analyzers import Analyzer
+
+TREND_SCHEMA_VERSION = 1
+DEFAULT_LAST = 10
+KEY_METRICS: dict[str, str] = {
+    "complexity.sloc.total": "SLOC",
+    "complexity.cc.mean": "CC mean",
+    "complexity.functions.over_10.share": "CC>10 share",
+    "complexity.mi.mean": "MI mean",
+    "history.commits_per_week": "Commits/week",
+    "history.authors.active": "Authors",
+    "history.bus_factor": "Bus factor",
+}
+"""Metrics shown in the table and charts (all repo-level figures are in the JSON), with short labels."""
+
+
+PREWARMED = ("complexity",)
+"""Analyzers whose per-file results are computed up front for every distinct blob of the trend, in
+one process-pool pass, instead of a few files at a time per revision (too few to pay for a pool)."""
+
+
+class TrendPoint(Frozen):
+    """One audited revision: its repository-level figures."""
+
+    commit: str
+    date: datetime = Field(description="Committer date of the revision, UTC.")
+    metrics: dict[str, float] = Field(description="Every repository-level measurement.")
+    skips: int = Field(description="Items the audit of this revision skipped.")
+    failed: list[str] = Field(default_factory=list, description="Analyzers that crashed.")
+    error: str | None = Field(default=None, description="Why the revision could not be audited.")
+    score: float | None = Field(default=None, description="Overall score, once rules are scored.")
+
+
+class TrendReport(Frozen):
+    """Key metrics over time, oldest revision first."""
+
+    schema_version: int = TREND_SCHEMA_VERSION
+    tool: ToolInfo
+    target: str
+    head: str
+    selection: str
+    key_metrics: list[str]
+    points: list[TrendPoint]
+    warnings: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which revisions: the last N first-parent commits, or one per period over a span."""
+
+    last: int | None = None
+    since: str | None = None
+    every: str | None = None
+
+    def validated(self) -> Selection:
+        """Defaults filled in, or a UsageError naming the conflict."""
+        if self.last is not None and (self.since or self.every):
+            raise UsageError("use either --last N, or --since/--every, not both")
+        if self.every and not self.since:
+            raise UsageError("--every needs --since (e.g. --since 1y --every month)")
+        if self.last is not None and self.last < 1:
+            raise UsageError("--last must be at least 1")
+        for text in (self.since, self.every):
+            if text:
+                try:
+                    parse_span(_as_span(text))
+                except ValueError as exc:
+                    raise UsageError(str(exc)) from None
+        if self.since:
+            return replace(self, every=self.every or "month")
+        return replace(self, last=self.last or DEFAULT_LAST)
+
+    def describe(self) -> str:
+        """How the revisions were chosen, for the report."""
+        if self.since:
+            return f"since {self.since}, every {self.every}"
+        return f"last {self.last} commits"
+
+
+def _as_span(text: str) -> str:
+    """`month` -> `1 month`: a bare unit means one of it."""
+    return f"1 {text}" if text.strip().isalpha() else text
+
+
+def _first_parent_log(repo: git.Repo, head: str, limit: int | None) -> list[tuple[str, int]]:
+    args = ["git", "log", "--first-parent", "--format=%H %ct", head, "--"]
+    if limit is not None:
+        args.insert(3, f"--max-count={limit}")
+    out = str(repo.git.execute(args))
+    pairs = (line.split() for line in out.splitlines() if line.strip())
+    return [(sha, int(stamp)) for sha, stamp in pairs]
+
+
+def select_revisions(repo: git.Repo, head: str, selection: Selection) -> list[tuple[str, int]]:
+    """(commit, committer time) of the chosen revisions, oldest first, following first parents."""
+    if selection.last is not None:
+        return _first_parent_log(repo, head, selection.last)[::-1]
+    commits = _first_parent_log(repo, head, None)
+    if not commits:
+        return []
+    end = datetime.fromtimestamp(commits[0][1], UTC)
+    start = parse_span(_as_span(selection.since or "")).before(end)
+    step = parse_span(_as_span(selection.every or ""))
+    chosen: list[tuple[str, int]] = []
+    k = 0
+    moment = end
+    while moment >= start:
+        limit = int(moment.timestamp())
+        found = next((c for c in commits if c[1] <= limit), None)
+        if found is not None and found not in chosen:
+            chosen.append(found)
+        k += 1
+        moment = Span(step.amount * k, step.unit).before(end)
+    return chosen[::-1]
+
+
+class _BlobUnion:
+    """Each distinct blob of many revisions once, under one of its paths: a snapshot to prewarm with."""
+
+    def __init__(self, head: CommitSnapshot, revisions: Sequence[CommitSnapshot]) -> None:
+        self._head = head
+        unique: dict[str, FileEntry] = {}
+        for snapshot in revisions:
+            for entry in snapshot.files():
+                unique.setdefault(entry.blob_id or entry.path, entry)
+        self._files = sorted(unique.values(), key=lambda e: (e.path, e.blob_id or ""))
+
+    @property
+    def info(self) -> TargetInfo:
+        """The head's target."""
+        return self._head.info
+
+    @property
+    def warnings(self) -> list[str]:
+        """None."""
+        return []
+
+    def files(self) -> Sequence[FileEntry]:
+        """The distinct blobs."""
+        return self._files
+
+    def read_bytes(self, entry: FileEntry) -> bytes:
+        """A blob, from the object database."""
+        return self._head.read_bytes(entry)
+
+    def git_repo(self) -> None:
+        """No history: this is not a revision."""
+
+    def commit(self) -> None:
+        """No commit: this is not a revision."""
+
+
+def _prewarm(
+    head: CommitSnapshot,
+    revisions: Sequence[CommitSnapshot],
+    request: AuditRequest,
+    analyzers: dict[str, type[Analyzer]],
+    options: AuditOptions,
+) -> None:
+    """Analyze all distinct blobs at once, with the head's settings; revisions then hit the cache."""
+    settings = load_snapshot_settings(head, request)
+    chosen = select_analyzers(analyzers, settings)
+    wanted = {name: cls for name, cls in chosen.items() if name in PREWARMED}
+    if wanted and len(revisions) > 1:
+        run_audit(_BlobUnion(head, revisions), settings, wanted, options)
+
+
+def _point(snapshot: CommitSnapshot, when: int, request: AuditRequest, options: AuditOptions,
+           analyzers: dict[str, type[Analyzer]]) -> TrendPoint:  # fmt: skip
+    try:
+        settings = load_snapshot_settings(snapshot, request)
+        chosen = select_analyzers(analyzers, settings)
+    except (ConfigError, UsageError) as exc:
+        # `run --ref` of this revision would stop here too; the trend shows the gap and goes on.
+        return TrendPoint(
+            commit=snapshot.commit_id,
+            date=datetime.fromtimestamp(when, UTC),
+            metrics={},
+            skips=0,
+            error=f"not audited: {exc}",
+        )
+    report = run_audit(snapshot, settings, chosen, options)
+    metrics = {
+        m.metric: m.value
+        for result in report.analyzers.values()
+        for m in result.measurements
+        if m.scope == REPO_SCOPE
+    }
+    failed = [n for n, r in report.analyzers.items() if r.status is AnalyzerStatus.FAILED]
+    return TrendPoint(
+        commit=snapshot.commit_id,
+        date=datetime.fromtimestamp(when, UTC),
+        metrics=dict(sorted(metrics.items())),
+        skips=len(report.skips),
+        failed=failed,
+    )
+
+
+def _open_head(request: AuditRequest) -> CommitSnapshot:
+    """The snapshot of the revision the trend ends at, with messages that speak of history."""
+    try:
+        snapshot = open_snapshot(
+            request.target,
+            ref=request.ref or "HEAD",
+            cache_root=request.cache_dir or default_cache_dir(),
+        )
+    except TargetError as exc:
+        if "--ref needs" in str(exc):
+            raise TargetError(
+                f"{request.target}: trend reads git history, and this is not a git repository"
+            ) from exc
+        if request.ref is None and "bad ref" in str(exc):
+            raise TargetError(
+                f"{request.target}: no commits yet, so there is no history to trend"
+            ) from exc
+        raise
+    if not isinstance(snapshot, CommitSnapshot):  # pragma: no cover - a ref always gives one
+        raise TargetError(f"{request.target}: trend needs a git repository")
+    return snapshot
+
+
+def run_trend(
+    request: AuditRequest,
+    selection: Selection,
+    analyzers: dict[str, type[Analyzer]],
+    options: AuditOptions | None = None,
+) -> TrendReport:
+    """Audit each selected revision from git objects and collect its repository-level figures."""
+    opts = options or AuditOptions()
+    chosen_selection = selection.validated()
+    head_snapshot = _open_head(request)
+    repo = head_snapshot.repo
+    revisions = select_revisions(repo, head_snapshot.commit_id, chosen_selection)
+    warnings = list(head_snapshot.warnings)
+    if is_shallow(repo):
+        warnings.append(SHALLOW_HINT)
+    per_revision = AuditOptions(
+        cache=MemoryLayer(opts.cache),
+        clock=opts.clock,
+        progress=NullProgress(),
+        offline=opts.offline,
+        memo={TREND_REVISIONS: dict(revisions)},
+    )
+    snapshots = [(head_snapshot.at(commit), when) for commit, when in revisions]
+    _prewarm(head_snapshot, [s for s, _ in snapshots], request, analyzers, per_revision)
+    opts.progress.start("trend", len(revisions))
+    points: list[TrendPoint] = []
+    for snapshot, when in snapshots:
+        points.append(_point(snapshot, when, request, per_revision, analyzers))
+        opts.progress.advance()
+    warnings += [f"{p.commit[:12]} {p.error}" for p in points if p.error]
+    present = {k for p in points for k in p.metrics}
+    return TrendReport(
+        tool=ToolInfo(version=__version__),
+        target=head_snapshot.info.url or head_snapshot.info.path,
+        head=head_snapshot.commit_id,
+        selection=chosen_selection.describe(),
+        key_metrics=[k for k in KEY_METRICS if k in present],
+        points=points,
+        warnings=sorted(warnings),
+    )
+
+
+def key_values(points: Sequence[TrendPoint], key: str) -> list[float | None]:
+    """The metric's value at each point, None where it was not measured."""
+    return [p.metrics.get(key) for p in points]
