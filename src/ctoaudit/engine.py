@@ -32,6 +32,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def parse_as_of(text: str) -> datetime:
+    """`--as-of`: YYYY-MM-DD is 00:00:00 UTC of that day; an ISO timestamp without zone is UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"--as-of {text!r}: expected YYYY-MM-DD or an ISO 8601 timestamp"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 @dataclass
 class AuditOptions:
     """How to run an audit, beyond the settings: clock, cache, progress and output switches."""
@@ -41,6 +52,8 @@ class AuditOptions:
     progress: ProgressSink = field(default_factory=NullProgress)
     timestamps: bool = False
     offline: bool = False
+    as_of: datetime | None = None
+    strict: bool = False
 
 
 def select_analyzers(
@@ -102,6 +115,8 @@ def run_audit(
         clock=opts.clock,
         progress=opts.progress,
         offline=opts.offline,
+        as_of=opts.as_of,
+        strict=opts.strict,
     )
     results: dict[str, AnalyzerResult] = {}
     timings: dict[str, float] = {}

@@ -66,6 +66,10 @@ class AnalysisContext:
     progress: ProgressSink = field(default_factory=NullProgress)
     results: Mapping[str, AnalyzerResult] = field(default_factory=dict)
     offline: bool = False
+    as_of: datetime | None = None
+    """The instant registry data is seen as of (--as-of); None means the clock's now."""
+    strict: bool = False
+    """--strict: an analyzer that could not measure everything raises AnalysisError."""
 
     def options(self, analyzer: str, model: type[OptionsT]) -> OptionsT:
         """The analyzer's validated options."""

@@ -1,0 +1,121 @@
+"""How old a dependency is, as of one instant: libyears, versions and majors behind, yanked, deprecated.
+
+Definitions (also in the README): a release's time is its earliest file upload; only releases uploaded
+before the as-of instant A exist; latest = the highest version (by version order, not upload order)
+that is neither yanked nor a pre-release, or the highest non-yanked pre-release when a project has no
+final release by A; libyears = max(0, t(latest) - t(in use)) / 365.25 days.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ctoaudit.dependencies.model import Ecosystem
+from ctoaudit.dependencies.versions import SortableVersion, parse_version
+from ctoaudit.services.releases import History, Release
+
+DAYS_PER_YEAR = 365.25
+SECONDS_PER_YEAR = DAYS_PER_YEAR * 86400
+
+
+class AgeError(ValueError):
+    """The version in use cannot be placed in the history (unknown, unparseable, not yet published)."""
+
+
+@dataclass(frozen=True)
+class Age:
+    """The figures of one dependency."""
+
+    version: str
+    latest: str
+    released: datetime
+    latest_released: datetime
+    libyears: float
+    versions_behind: int
+    majors_behind: int
+    age_years: float
+    yanked: bool
+    deprecated: str | None
+
+
+def _years(seconds: float) -> float:
+    return round(seconds / SECONDS_PER_YEAR, 4)
+
+
+def _find(ecosystem: Ecosystem, releases: Sequence[Release], version: str) -> Release | None:
+    exact = next((r for r in releases if r.version == version), None)
+    if exact is not None:
+        return exact
+    wanted = parse_version(ecosystem, version)
+    if wanted is None:
+        return None
+    return next((r for r in releases if parse_version(ecosystem, r.version) == wanted), None)
+
+
+def dependency_age(history: History, version: str, as_of: datetime) -> Age:
+    """The figures of `version` of the package, counting only releases uploaded before `as_of`."""
+    eco = history.ecosystem
+    published = [r for r in history.releases if r.uploaded is not None and r.uploaded < as_of]
+    in_use = _find(eco, published, version)
+    if in_use is None or in_use.uploaded is None:
+        if _find(eco, history.releases, version) is not None:
+            raise AgeError(f"version {version} was not yet published on {as_of.date().isoformat()}")
+        raise AgeError(f"version {version} is not in the registry's release list")
+    current = parse_version(eco, in_use.version)
+    if current is None:
+        raise AgeError(
+            f"version {version} is not a valid {'PEP 440' if eco is Ecosystem.PYPI else 'SemVer'} version; cannot order it"
+        )
+    parsed: list[tuple[SortableVersion, Release]] = [
+        (v, r)
+        for r in published
+        if not r.yanked and (v := parse_version(eco, r.version)) is not None
+    ]
+    finals = [p for p in parsed if not p[0].prerelease]
+    candidates = (
+        finals or parsed
+    )  # a project with only pre-releases: its newest pre-release is latest
+    latest_v, latest = max(candidates, key=lambda p: p[0]) if candidates else (current, in_use)
+    if latest_v < current:
+        latest_v, latest = (
+            current,
+            in_use,
+        )  # using a version above every candidate (e.g. a pre-release)
+    assert latest.uploaded is not None  # noqa: S101 - published releases all have a time
+    behind = {v.key for v, _ in candidates if current < v <= latest_v}
+    return Age(
+        version=in_use.version,
+        latest=latest.version,
+        released=in_use.uploaded,
+        latest_released=latest.uploaded,
+        libyears=_years(max(0.0, (latest.uploaded - in_use.uploaded).total_seconds())),
+        versions_behind=len(behind),
+        majors_behind=max(0, latest_v.major - current.major),
+        age_years=_years(max(0.0, (as_of - in_use.uploaded).total_seconds())),
+        yanked=in_use.yanked,
+        deprecated=in_use.deprecated if eco is Ecosystem.NPM else None,
+    )
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (same definition as the complexity analyzer)."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    """sum, mean, p90, max and count over one year of a list of libyears."""
+    if not values:
+        return {"sum": 0.0, "over_1y": 0.0}
+    return {
+        "sum": round(sum(values), 4),
+        "mean": round(statistics.fmean(values), 4),
+        "p90": percentile(values, 90),
+        "max": max(values),
+        "over_1y": float(sum(1 for v in values if v > 1)),
+    }
