@@ -1,0 +1,152 @@
+"""A real HTTP registry on 127.0.0.1 for tests and benchmarks: recorded JSON plus scripted failures.
+
+`RegistryServer` runs in a thread (tests); `python tests/registry_server.py` runs it as its own process
+and prints `PORT` on stdout (benchmarks, so the server does not share the client's interpreter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+FIXTURES = Path(__file__).parent / "fixtures" / "registry"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+def json_reply(doc: object) -> Reply:
+    return Reply(200, json.dumps(doc).encode(), {"Content-Type": "application/json"})
+
+
+def recorded(ecosystem: str, name: str) -> dict:
+    return json.loads((FIXTURES / ecosystem / f"{name.replace('/', '__')}.json").read_text())
+
+
+def pypi_path(name: str) -> str:
+    return f"/pypi/{name}/json"
+
+
+def npm_path(name: str) -> str:
+    return f"/{name}"
+
+
+class RegistryServer:
+    """Routes: path -> list of replies, served in order (the last one repeats). Unknown paths are 404."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.requests: list[str] = []
+        self.connections = 0
+        self.latency = latency
+        self._lock = threading.Lock()
+        self._gzip_cache: dict[int, bytes] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server.connections += 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = unquote(self.path)
+                with server._lock:
+                    server.requests.append(path)
+                    replies = server.routes.get(path)
+                    reply = (
+                        (replies.pop(0) if len(replies) > 1 else replies[0])
+                        if replies
+                        else Reply(404, b'{"message": "Not Found"}')
+                    )
+                time.sleep(server.latency + reply.delay)
+                body = reply.body
+                headers = dict(reply.headers)
+                if (
+                    "gzip" in self.headers.get("Accept-Encoding", "")
+                    and reply.status == 200
+                    and len(body) > 512
+                ):
+                    key = id(reply)
+                    if key not in server._gzip_cache:
+                        server._gzip_cache[key] = gzip.compress(body, 6)
+                    body = server._gzip_cache[key]
+                    headers["Content-Encoding"] = "gzip"
+                try:
+                    self.send_response(reply.status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def add(self, path: str, *replies: Reply) -> None:
+        self.routes[path] = list(replies)
+
+    def add_pypi(self, name: str, doc: object | None = None, served_as: str | None = None) -> None:
+        self.add(
+            pypi_path(served_as or name),
+            json_reply(doc if doc is not None else recorded("pypi", name)),
+        )
+
+    def add_npm(self, name: str, doc: object | None = None) -> None:
+        self.add(npm_path(name), json_reply(doc if doc is not None else recorded("npm", name)))
+
+    def __enter__(self) -> RegistryServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency", type=float, default=0.001)
+    parser.add_argument(
+        "--routes", type=Path, required=True, help="JSON file: {path: recorded fixture 'eco/name'}"
+    )
+    args = parser.parse_args()
+    server = RegistryServer(latency=args.latency)
+    cache: dict[str, Reply] = {}
+    for path, fixture in json.loads(args.routes.read_text()).items():
+        if fixture not in cache:
+            cache[fixture] = json_reply(recorded(*fixture.split("/", 1)))
+        server.add(path, cache[fixture])
+    with server:
+        print(server.url.rsplit(":", 1)[1], flush=True)
+        try:
+            sys.stdin.read()  # serve until the parent closes our stdin
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
