@@ -108,6 +108,8 @@ class _Reader:
             return  # an include cycle or a repeated include adds nothing
         self.seen.add(key)
         text = self.read(path)
+        if text is None and include_line is None:
+            return  # the caller could not read the file itself and has said why
         if text is None:
             where = f"{include_line[0]}:{include_line[1]}: " if include_line else ""
             self.result.problems.append(
