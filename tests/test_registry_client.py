@@ -94,9 +94,12 @@ def test_pypi_document_release_times_and_yanks() -> None:
     releases = {r.version: r for r in history.releases}
     assert releases["2.32.0"].yanked
     assert not releases["2.32.3"].yanked
-    assert releases["2.25.1"].uploaded == datetime(
-        2020, 12, 16, 19, 38, 34, 329342, tzinfo=UTC
+    assert (
+        releases["2.25.1"].uploaded
+        == datetime(2020, 12, 16, 19, 38, 34, 329342, tzinfo=UTC).timestamp()
     )  # the earlier of its two files
+    assert (releases["2.25.1"].major, releases["2.25.1"].prerelease) == (2, False)
+    assert releases["2.25.1"].rank < releases["2.26.0"].rank
     assert releases["0.0.1"].uploaded is None  # a release without files was never really published
     assert history.serial == 37059094
 

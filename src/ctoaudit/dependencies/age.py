@@ -12,10 +12,10 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ctoaudit.dependencies.model import Ecosystem
-from ctoaudit.dependencies.versions import SortableVersion, parse_version
+from ctoaudit.dependencies.versions import parse_version
 from ctoaudit.services.releases import History, Release
 
 DAYS_PER_YEAR = 365.25
@@ -46,56 +46,60 @@ def _years(seconds: float) -> float:
     return round(seconds / SECONDS_PER_YEAR, 4)
 
 
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
 def _find(ecosystem: Ecosystem, releases: Sequence[Release], version: str) -> Release | None:
+    """The release of `version`, by its exact string or else by version equality ("1.0" is "1.0.0")."""
     exact = next((r for r in releases if r.version == version), None)
     if exact is not None:
         return exact
     wanted = parse_version(ecosystem, version)
     if wanted is None:
         return None
-    return next((r for r in releases if parse_version(ecosystem, r.version) == wanted), None)
+    return next(
+        (
+            r
+            for r in releases
+            if r.rank is not None and parse_version(ecosystem, r.version) == wanted
+        ),
+        None,
+    )
 
 
 def dependency_age(history: History, version: str, as_of: datetime) -> Age:
     """The figures of `version` of the package, counting only releases uploaded before `as_of`."""
     eco = history.ecosystem
-    published = [r for r in history.releases if r.uploaded is not None and r.uploaded < as_of]
+    cutoff = as_of.timestamp()
+    published = [r for r in history.releases if r.uploaded is not None and r.uploaded < cutoff]
     in_use = _find(eco, published, version)
     if in_use is None or in_use.uploaded is None:
         if _find(eco, history.releases, version) is not None:
             raise AgeError(f"version {version} was not yet published on {as_of.date().isoformat()}")
         raise AgeError(f"version {version} is not in the registry's release list")
-    current = parse_version(eco, in_use.version)
-    if current is None:
-        raise AgeError(
-            f"version {version} is not a valid {'PEP 440' if eco is Ecosystem.PYPI else 'SemVer'} version; cannot order it"
-        )
-    parsed: list[tuple[SortableVersion, Release]] = [
-        (v, r)
-        for r in published
-        if not r.yanked and (v := parse_version(eco, r.version)) is not None
-    ]
-    finals = [p for p in parsed if not p[0].prerelease]
-    candidates = (
-        finals or parsed
+    if in_use.rank is None:
+        scheme = "PEP 440" if eco is Ecosystem.PYPI else "SemVer"
+        raise AgeError(f"version {version} is not a valid {scheme} version; cannot order it")
+    candidates = [r for r in published if not r.yanked and r.rank is not None]
+    finals = [r for r in candidates if not r.prerelease]
+    pool = (
+        finals or candidates
     )  # a project with only pre-releases: its newest pre-release is latest
-    latest_v, latest = max(candidates, key=lambda p: p[0]) if candidates else (current, in_use)
-    if latest_v < current:
-        latest_v, latest = (
-            current,
-            in_use,
-        )  # using a version above every candidate (e.g. a pre-release)
+    latest = max(pool, key=lambda r: r.rank or 0) if pool else in_use
+    if (latest.rank or 0) < in_use.rank:
+        latest = in_use  # using a version above every candidate (e.g. a pre-release)
     assert latest.uploaded is not None  # noqa: S101 - published releases all have a time
-    behind = {v.key for v, _ in candidates if current < v <= latest_v}
+    behind = {r.rank for r in pool if in_use.rank < (r.rank or 0) <= (latest.rank or 0)}
     return Age(
         version=in_use.version,
         latest=latest.version,
-        released=in_use.uploaded,
-        latest_released=latest.uploaded,
-        libyears=_years(max(0.0, (latest.uploaded - in_use.uploaded).total_seconds())),
+        released=_utc(in_use.uploaded),
+        latest_released=_utc(latest.uploaded),
+        libyears=_years(max(0.0, latest.uploaded - in_use.uploaded)),
         versions_behind=len(behind),
-        majors_behind=max(0, latest_v.major - current.major),
-        age_years=_years(max(0.0, (as_of - in_use.uploaded).total_seconds())),
+        majors_behind=max(0, latest.major - in_use.major),
+        age_years=_years(max(0.0, cutoff - in_use.uploaded)),
         yanked=in_use.yanked,
         deprecated=in_use.deprecated if eco is Ecosystem.NPM else None,
     )

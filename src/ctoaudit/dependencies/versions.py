@@ -15,9 +15,13 @@ _SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za
 
 @dataclass(frozen=True, order=True)
 class SortableVersion:
-    """A parsed version: ordered by `key`; knows its major number and whether it is a pre-release."""
+    """A parsed version: ordered by `key`; knows its major number and whether it is a pre-release.
 
-    key: tuple[Any, ...]
+    `key` is packaging's `Version` for PyPI (compared directly: wrapping it in a tuple would double
+    the comparisons when sorting long histories) and a tuple for npm.
+    """
+
+    key: Any
     text: str = field(compare=False)
     major: int = field(compare=False)
     prerelease: bool = field(compare=False)
@@ -50,5 +54,5 @@ def parse_version(ecosystem: Ecosystem, text: str) -> SortableVersion | None:
     except InvalidVersion:
         return None
     return SortableVersion(
-        key=(version,), text=text, major=version.release[0], prerelease=version.is_prerelease
+        key=version, text=text, major=version.release[0], prerelease=version.is_prerelease
     )

@@ -19,30 +19,63 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 from ctoaudit.cache import ResultCache
 from ctoaudit.dependencies.model import Ecosystem
+from ctoaudit.dependencies.versions import parse_version
 from ctoaudit.services.http import HttpClient, Response
 
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 """Part of every cache key: bump when the stored history layout changes."""
 
 
-@dataclass(frozen=True)
-class Release:
-    """One published version: when its first file was uploaded, and whether it was withdrawn."""
+class Release(NamedTuple):
+    """One published version: when its first file was uploaded, whether it was withdrawn, its order.
+
+    `uploaded` is POSIX seconds (cheap to store, load and compare). `rank` is the version's position in
+    the ecosystem's version order (equal versions share a rank), None when the version string cannot
+    be ordered; it is computed once when the history is fetched, so cached audits never re-parse.
+    A named tuple rather than a dataclass: a warm audit loads tens of thousands from the cache.
+    """
 
     version: str
-    uploaded: datetime | None
+    uploaded: float | None
     yanked: bool = False
     deprecated: str | None = None
+    rank: int | None = None
+    major: int = 0
+    prerelease: bool = False
+
+
+RawRelease = tuple[str, float | None, bool, str | None]
+"""(version, uploaded, yanked, deprecated) as read from a registry document."""
+
+
+def ranked(ecosystem: Ecosystem, releases: Iterable[RawRelease]) -> tuple[Release, ...]:
+    """Releases with rank, major and pre-release flag, in version order (unorderable ones last)."""
+    parsed = [(parse_version(ecosystem, raw[0]), raw) for raw in releases]
+    orderable = sorted(((v, raw) for v, raw in parsed if v is not None), key=lambda p: p[0].key)
+    out: list[Release] = []
+    rank, previous = -1, None
+    for version, (text, uploaded, yanked, deprecated) in orderable:
+        if previous is None or version.key != previous:
+            rank, previous = rank + 1, version.key
+        out.append(
+            Release(text, uploaded, yanked, deprecated, rank, version.major, version.prerelease)
+        )
+    unorderable = sorted(raw for v, raw in parsed if v is None)
+    out.extend(
+        Release(text, uploaded, yanked, deprecated)
+        for text, uploaded, yanked, deprecated in unorderable
+    )
+    return tuple(out)
 
 
 @dataclass(frozen=True)
 class History:
-    """Every release of one package, as its registry lists them."""
+    """Every release of one package, as its registry lists them, in version order."""
 
     ecosystem: Ecosystem
     name: str
@@ -52,10 +85,7 @@ class History:
 
     def to_json(self) -> bytes:
         """Compact serialization for the cache."""
-        rows = [
-            [r.version, r.uploaded.isoformat() if r.uploaded else None, r.yanked, r.deprecated]
-            for r in self.releases
-        ]
+        rows = [list(r) for r in self.releases]
         doc = {
             "e": self.ecosystem.value,
             "n": self.name,
@@ -74,10 +104,7 @@ class History:
             name=doc["n"],
             fetched_at=datetime.fromisoformat(doc["f"]),
             serial=doc["s"],
-            releases=tuple(
-                Release(v, datetime.fromisoformat(t) if t else None, bool(y), d)
-                for v, t, y, d in doc["r"]
-            ),
+            releases=tuple(map(Release._make, doc["r"])),
         )
 
 
@@ -101,14 +128,14 @@ class DocumentError(ValueError):
     """A registry document does not have the expected shape."""
 
 
-def _time(value: Any) -> datetime | None:  # noqa: ANN401 - raw JSON
+def _time(value: Any) -> float | None:  # noqa: ANN401 - raw JSON
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else None
+    return parsed.timestamp() if parsed.tzinfo is not None else None
 
 
 def parse_pypi_project(name: str, doc: Any, fetched_at: datetime) -> History:  # noqa: ANN401 - raw JSON
@@ -119,7 +146,7 @@ def parse_pypi_project(name: str, doc: Any, fetched_at: datetime) -> History:  #
     """
     if not isinstance(doc, Mapping) or not isinstance(doc.get("releases"), Mapping):
         raise DocumentError("no 'releases' object in the project document")
-    releases = []
+    releases: list[RawRelease] = []
     for version, files in doc["releases"].items():
         if not isinstance(files, list):
             raise DocumentError(f"release {version!r} is not a list of files")
@@ -129,12 +156,12 @@ def parse_pypi_project(name: str, doc: Any, fetched_at: datetime) -> History:  #
             if isinstance(f, Mapping) and (t := _time(f.get("upload_time_iso_8601"))) is not None
         ]
         yanked = bool(files) and all(isinstance(f, Mapping) and f.get("yanked") for f in files)
-        releases.append(Release(str(version), min(times) if times else None, yanked))
+        releases.append((str(version), min(times) if times else None, yanked, None))
     serial = doc.get("last_serial")
     return History(
         Ecosystem.PYPI,
         name,
-        tuple(releases),
+        ranked(Ecosystem.PYPI, releases),
         fetched_at,
         serial if isinstance(serial, int) else None,
     )
@@ -151,19 +178,19 @@ def parse_npm_packument(name: str, doc: Any, fetched_at: datetime) -> History:  
     if not isinstance(times, Mapping):
         raise DocumentError("'time' is not an object")
     versions: Mapping[str, Any] = doc.get("versions", {})
-    releases = []
+    releases: list[RawRelease] = []
     for version in sorted({*versions, *(k for k in times if k not in {"created", "modified"})}):
         meta = versions.get(version)
         deprecated = meta.get("deprecated") if isinstance(meta, Mapping) else None
         releases.append(
-            Release(
+            (
                 version,
                 _time(times.get(version)),
-                yanked=meta is None,
-                deprecated=deprecated if isinstance(deprecated, str) and deprecated else None,
+                meta is None,
+                deprecated if isinstance(deprecated, str) and deprecated else None,
             )
         )
-    return History(Ecosystem.NPM, name, tuple(releases), fetched_at)
+    return History(Ecosystem.NPM, name, ranked(Ecosystem.NPM, releases), fetched_at)
 
 
 def project_url(ecosystem: Ecosystem, base: str, name: str) -> str:
