@@ -32,6 +32,12 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from ctoaudit.analyzers.dependencies import DependencyAgeAnalyzer
+from ctoaudit.cache import SqliteCache
+from ctoaudit.config import Settings
+from ctoaudit.engine import AuditOptions, run_audit
+from ctoaudit.snapshot import DirectorySnapshot
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "registry" / "pypi"
 COUNT = 150
@@ -73,16 +79,15 @@ def prepare(work: Path, docs: Path) -> tuple[Path, Path]:
 
 
 def start_server(routes: Path) -> tuple[subprocess.Popen[str], str]:
-    code = (
-        "import sys, json, pathlib; sys.path.insert(0, sys.argv[1]);"
-        "import registry_server as r;"
-        "routes = json.loads(pathlib.Path(sys.argv[2]).read_text());"
-        "s = r.RegistryServer(latency=0.001);"
-        "[s.add(p, r.Reply(200, pathlib.Path(f).read_bytes(), {'Content-Type': 'application/json'})) for p, f in routes.items()];"
-        "s.__enter__(); print(s.url, flush=True); sys.stdin.read()"
-    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(ROOT / "tests"), str(routes)],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "registry_server.py"),
+            "--routes",
+            str(routes),
+            "--latency",
+            "0.001",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -93,12 +98,6 @@ def start_server(routes: Path) -> tuple[subprocess.Popen[str], str]:
 
 
 def run_in_process(repo: Path, cache_dir: Path) -> tuple[float, dict[str, float]]:
-    from ctoaudit.analyzers.dependencies import DependencyAgeAnalyzer
-    from ctoaudit.cache import SqliteCache
-    from ctoaudit.config import Settings
-    from ctoaudit.engine import AuditOptions, run_audit
-    from ctoaudit.snapshot import DirectorySnapshot
-
     cache = SqliteCache(cache_dir)
     options = AuditOptions(cache=cache, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
     started = time.perf_counter()
@@ -154,7 +153,8 @@ def main() -> None:
                 cache = work / f"cache-{run}"
                 cold, values = run_in_process(repo, cache)
                 warm, again = run_in_process(repo, cache)
-                assert values == again and values["dependencies.resolved"] == COUNT, (values, again)
+                assert values == again, (values, again)
+                assert values["dependencies.resolved"] == COUNT, values
                 figures["cold"].append(cold)
                 figures["warm"].append(warm)
                 cli_cache = work / f"cli-cache-{run}"

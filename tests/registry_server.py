@@ -1,12 +1,13 @@
 """A real HTTP registry on 127.0.0.1 for tests and benchmarks: recorded JSON plus scripted failures.
 
-`RegistryServer` runs in a thread (tests); `python tests/registry_server.py` runs it as its own process
-and prints `PORT` on stdout (benchmarks, so the server does not share the client's interpreter).
+`RegistryServer` runs in a thread (tests); `python tests/registry_server.py --routes FILE` runs it as its
+own process and prints its base URL (benchmarks, so the server does not share the client's GIL).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import socket
@@ -16,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import unquote
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"
@@ -123,7 +125,7 @@ class RegistryServer:
     def add_npm(self, name: str, doc: object | None = None) -> None:
         self.add(npm_path(name), json_reply(doc if doc is not None else recorded("npm", name)))
 
-    def __enter__(self) -> RegistryServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -135,23 +137,17 @@ class RegistryServer:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--latency", type=float, default=0.001)
+    parser.add_argument("--latency", type=float, default=0.001, help="seconds before each answer")
     parser.add_argument(
-        "--routes", type=Path, required=True, help="JSON file: {path: recorded fixture 'eco/name'}"
+        "--routes", type=Path, required=True, help="JSON file: {URL path: file to serve}"
     )
     args = parser.parse_args()
     server = RegistryServer(latency=args.latency)
-    cache: dict[str, Reply] = {}
-    for path, fixture in json.loads(args.routes.read_text()).items():
-        if fixture not in cache:
-            cache[fixture] = json_reply(recorded(*fixture.split("/", 1)))
-        server.add(path, cache[fixture])
-    with server:
-        print(server.url.rsplit(":", 1)[1], flush=True)
-        try:
-            sys.stdin.read()  # serve until the parent closes our stdin
-        except KeyboardInterrupt:
-            pass
+    for path, file in json.loads(args.routes.read_text()).items():
+        server.add(path, Reply(200, Path(file).read_bytes(), {"Content-Type": "application/json"}))
+    with server, contextlib.suppress(KeyboardInterrupt):
+        print(server.url, flush=True)
+        sys.stdin.read()  # serve until the parent closes our stdin
 
 
 if __name__ == "__main__":

@@ -10,15 +10,10 @@ from radon.complexity import cc_visit
 from radon.metrics import h_visit, mi_visit
 from radon.raw import analyze
 
-from ctoaudit.analyzers.complexity import (
-    ComplexityAnalyzer,
-    analyze_source,
-    cc_rank,
-    decode_source,
-    mi_rank,
-)
+from ctoaudit.analyzers.complexity import analyze_source, cc_rank, decode_source, mi_rank
 from ctoaudit.config import Settings
 from ctoaudit.engine import run_audit
+from ctoaudit.analyzers.complexity import ComplexityAnalyzer
 from ctoaudit.snapshot import DirectorySnapshot
 
 SAMPLE = '''\

@@ -225,7 +225,7 @@ def test_pre_release_only_project_and_as_of_two_dates(
     })  # fmt: skip
     early = audit(root, tmp_path / "cache", "2022-01-01")
     late = audit(root, tmp_path / "cache", "2024-01-01T00:00:00Z")
-    e, l = per_dependency(early), per_dependency(late)
+    e, la = per_dependency(early), per_dependency(late)
     # By 2022-01-01 black had only pre-releases: latest is its newest, 21.12b0 (2021-12-05)
     assert e[("black", "21.9b0")] | {"age": 0} == {
         "libyears": 0.2268,
@@ -236,13 +236,13 @@ def test_pre_release_only_project_and_as_of_two_dates(
         "deprecated": 0,
     }
     assert e[("django", "3.2")]["libyears"] == 0.6707  # 3.2 (2021-04-06) -> 4.0 (2021-12-07)
-    assert l[("django", "3.2")]["libyears"] == 2.6616  # -> 5.0 (2023-12-04)
+    assert la[("django", "3.2")]["libyears"] == 2.6616  # -> 5.0 (2023-12-04)
     assert (
         e[("flask", "2.0.1")]["libyears"] == 0.3722
     )  # 2.0.1 (2021-05-21) -> 2.0.2 (2021-10-04): 136 days
-    assert l[("flask", "2.0.1")]["libyears"] == 2.3599  # -> 3.0.0 (2023-09-30): 862 days
+    assert la[("flask", "2.0.1")]["libyears"] == 2.3599  # -> 3.0.0 (2023-09-30): 862 days
     assert (
-        l[("black", "21.9b0")]["libyears"] == 2.272
+        la[("black", "21.9b0")]["libyears"] == 2.272
     )  # 2021-09-14 -> 23.12.1 (2023-12-22): 829 days
     assert totals(early)["libyears.total"] == 1.2697
     assert totals(late)["libyears.total"] == 7.2935
@@ -384,4 +384,6 @@ def test_example_project(registry: RegistryServer, tmp_path: Path) -> None:
     assert "Dependency age (as of 2024-01-01 00:00:00 UTC)" in text
     assert "Oldest dependencies (top 10)" in text
     lines = [line for line in text.splitlines() if "werkzeug" in line or "python-dateutil" in line]
-    assert "werkzeug" in lines[0] and "3.56" in lines[0] and "requirements.txt:8" in lines[0]
+    assert "werkzeug" in lines[0]
+    assert "3.56" in lines[0]
+    assert "requirements.txt:8" in lines[0]

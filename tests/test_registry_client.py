@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from pip._internal.models.index import PyPI
 from registry_server import RegistryServer, Reply, json_reply, recorded
 
 from ctoaudit.cache import SqliteCache
@@ -159,8 +160,6 @@ def test_registry_urls_from_env_options_and_pip(tmp_path: Path) -> None:
 
 
 def test_pip_builtin_default_when_nothing_configured(tmp_path: Path) -> None:
-    from pip._internal.models.index import PyPI
-
     env = {
         "HOME": str(tmp_path),
         "XDG_CONFIG_DIRS": str(tmp_path / "none"),
