@@ -53,6 +53,7 @@ class RegistryServer:
     def __init__(self, latency: float = 0.0) -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[str] = []
+        self.proxied: list[str] = []
         self.connections = 0
         self.latency = latency
         self._lock = threading.Lock()
@@ -75,6 +76,9 @@ class RegistryServer:
 
             def do_GET(self) -> None:
                 path = unquote(self.path)
+                if "://" in path:  # a proxy's request line carries the absolute URL
+                    path = "/" + path.split("://", 1)[1].split("/", 1)[1]
+                    server.proxied.append(self.path)
                 with server._lock:
                     server.requests.append(path)
                     replies = server.routes.get(path)

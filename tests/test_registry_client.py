@@ -83,6 +83,16 @@ def test_timeout_and_refused_connection() -> None:
     assert down.error.startswith("connection failed: ConnectionRefusedError")
 
 
+def test_plain_http_through_the_environments_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    with RegistryServer() as proxy:
+        proxy.add("/pypi/flask/json", json_reply({"releases": {}}))
+        monkeypatch.setenv("http_proxy", f"http://user:secret@{proxy.url.removeprefix('http://')}")
+        monkeypatch.setenv("no_proxy", "skip.invalid")
+        response = client().get("http://registry.invalid/pypi/flask/json")
+    assert json.loads(response.body) == {"releases": {}}
+    assert proxy.proxied == ["http://registry.invalid/pypi/flask/json"]
+
+
 def test_404_is_not_retried() -> None:
     with RegistryServer() as server:
         response = client().get(f"{server.url}/pypi/nothing/json")
@@ -182,6 +192,12 @@ def test_urls_and_index_bases() -> None:
 
 
 OPEN: list[HttpClient] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_developer(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(key, raising=False)
 
 
 @pytest.fixture(autouse=True)

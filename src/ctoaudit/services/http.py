@@ -8,23 +8,26 @@ Retries back off exponentially; 429 and 503 honour `Retry-After` up to a cap.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import gzip
 import http.client
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ctoaudit import __version__
 
 USER_AGENT = f"ctoaudit/{__version__} (+dependency age analysis)"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _NOT_FOUND = frozenset({404, 410})
+_LOOPBACK = frozenset({"localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,68 @@ def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now())
+
+
+def _proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy the environment sets for this scheme (`https_proxy`, `http_proxy`), unless `no_proxy` exempts the host."""
+    proxy = urllib.request.getproxies().get(scheme)
+    if (
+        not proxy
+        or host in _LOOPBACK
+        or host.startswith("127.")
+        or urllib.request.proxy_bypass(host)
+    ):
+        return None
+    return proxy
+
+
+def open_connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
+    """A connection to `netloc`, through the environment's proxy when one applies (CONNECT for https)."""
+    host = urlsplit(f"//{netloc}").hostname or netloc
+    proxy = _proxy_for(scheme, host)
+    if scheme not in {"http", "https"}:
+        raise OSError(f"unsupported URL scheme {scheme!r}")
+    if proxy is None:
+        if scheme == "https":
+            return http.client.HTTPSConnection(
+                netloc, timeout=timeout, context=ssl.create_default_context()
+            )
+        return http.client.HTTPConnection(netloc, timeout=timeout)
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    headers = {}
+    if parts.username:
+        token = base64.b64encode(
+            f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        ).decode()
+        headers["Proxy-Authorization"] = f"Basic {token}"
+    proxy_netloc = f"{parts.hostname}:{parts.port or 80}"
+    if scheme == "https":
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            proxy_netloc, timeout=timeout, context=ssl.create_default_context()
+        )
+        conn.set_tunnel(netloc, headers=headers)
+        return conn
+    return _ProxiedConnection(proxy_netloc, timeout=timeout, proxy_headers=headers)
+
+
+class _ProxiedConnection(http.client.HTTPConnection):
+    """Plain HTTP through a proxy: absolute URLs in the request line, proxy credentials on each request."""
+
+    via_proxy = True
+
+    def __init__(self, host: str, *, timeout: float, proxy_headers: dict[str, str]) -> None:
+        super().__init__(host, timeout=timeout)
+        self.proxy_headers = proxy_headers
+
+    def putrequest(
+        self, method: str, url: str, skip_host: bool = False, skip_accept_encoding: bool = False
+    ) -> None:
+        """Send the request line, then the proxy's credentials."""
+        super().putrequest(
+            method, url, skip_host=skip_host, skip_accept_encoding=skip_accept_encoding
+        )
+        for key, value in self.proxy_headers.items():
+            self.putheader(key, value)
 
 
 class HttpClient:
@@ -123,6 +188,8 @@ class HttpClient:
         try:
             conn = self._connection(parts.scheme, parts.netloc)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
+            if getattr(conn, "via_proxy", False):
+                path = url  # a plain-HTTP proxy takes the absolute URL
             conn.request(
                 "GET",
                 path or "/",
@@ -161,14 +228,7 @@ class HttpClient:
         )
         conn = pool.get((scheme, netloc))
         if conn is None:
-            if scheme == "https":
-                conn = http.client.HTTPSConnection(
-                    netloc, timeout=self.settings.timeout, context=ssl.create_default_context()
-                )
-            elif scheme == "http":
-                conn = http.client.HTTPConnection(netloc, timeout=self.settings.timeout)
-            else:
-                raise OSError(f"unsupported URL scheme {scheme!r}")
+            conn = open_connection(scheme, netloc, self.settings.timeout)
             pool[(scheme, netloc)] = conn
             with self._lock:
                 self._all.append(conn)
