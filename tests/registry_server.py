@@ -117,6 +117,13 @@ class RegistryServer:
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
+    def compressed(self, reply: Reply) -> bytes:
+        """The gzip body of a reply, compressed once (registries serve documents pre-compressed)."""
+        key = id(reply)
+        if key not in self._gzip_cache:
+            self._gzip_cache[key] = gzip.compress(reply.body, 6)
+        return self._gzip_cache[key]
+
     def add(self, path: str, *replies: Reply) -> None:
         self.routes[path] = list(replies)
 
@@ -148,7 +155,9 @@ def main() -> None:
     args = parser.parse_args()
     server = RegistryServer(latency=args.latency)
     for path, file in json.loads(args.routes.read_text()).items():
-        server.add(path, Reply(200, Path(file).read_bytes(), {"Content-Type": "application/json"}))
+        reply = Reply(200, Path(file).read_bytes(), {"Content-Type": "application/json"})
+        server.add(path, reply)
+        server.compressed(reply)
     with server, contextlib.suppress(KeyboardInterrupt):
         print(server.url, flush=True)
         sys.stdin.read()  # serve until the parent closes our stdin

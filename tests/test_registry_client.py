@@ -115,6 +115,16 @@ def test_pypi_document_release_times_and_yanks() -> None:
     assert history.serial == 37059094
 
 
+def test_pypi_upload_stamps_of_mixed_formats() -> None:
+    files = [
+        {"upload_time_iso_8601": "2020-01-01T10:00:00.500000Z", "yanked": False},
+        {"upload_time_iso_8601": "2020-01-01T09:59:59Z", "yanked": False},
+        {"upload_time_iso_8601": None, "yanked": False},
+    ]
+    history = parse_pypi_project("x", {"releases": {"1.0": files}}, NOW)
+    assert history.releases[0].uploaded == datetime(2020, 1, 1, 9, 59, 59, tzinfo=UTC).timestamp()
+
+
 def test_npm_packument_deprecated_and_unpublished() -> None:
     doc = recorded("npm", "request")
     doc["time"]["9.9.9"] = (

@@ -150,13 +150,16 @@ def parse_pypi_project(name: str, doc: Any, fetched_at: datetime) -> History:  #
     for version, files in doc["releases"].items():
         if not isinstance(files, list):
             raise DocumentError(f"release {version!r} is not a list of files")
-        times = [
-            t
-            for f in files
-            if isinstance(f, Mapping) and (t := _time(f.get("upload_time_iso_8601"))) is not None
-        ]
-        yanked = bool(files) and all(isinstance(f, Mapping) and f.get("yanked") for f in files)
-        releases.append((str(version), min(times) if times else None, yanked, None))
+        stamps = [f.get("upload_time_iso_8601") for f in files if isinstance(f, dict)]
+        # PyPI writes every stamp in one fixed-width UTC format, so the smallest string is the
+        # earliest upload: one datetime parse per release instead of one per file.
+        texts = [t for t in stamps if isinstance(t, str)]
+        if len({len(t) for t in texts}) <= 1:
+            uploaded = _time(min(texts, default=None))
+        else:
+            uploaded = min((u for t in texts if (u := _time(t)) is not None), default=None)
+        yanked = bool(files) and all(isinstance(f, dict) and f.get("yanked") for f in files)
+        releases.append((str(version), uploaded, yanked, None))
     serial = doc.get("last_serial")
     return History(
         Ecosystem.PYPI,
