@@ -292,3 +292,30 @@ def test_stale_history_is_kept_when_the_registry_fails(tmp_path: Path) -> None:
         )
     assert later["flask"].history == first["flask"].history
     cache.close()
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def start(self, label: str, total: int) -> None:
+        self.events.append((label, total))
+
+    def advance(self, steps: int = 1) -> None:
+        self.events.append(("advance", steps))
+
+
+def test_progress_counts_registry_requests_only(tmp_path: Path) -> None:
+    cache = SqliteCache(tmp_path / "c")
+    progress = RecordingProgress()
+    with RegistryServer() as server:
+        server.add_pypi("flask")
+        server.add_pypi("nose")
+        first = index(server.url, cache)
+        first.progress = progress
+        first.lookup(Ecosystem.PYPI, ["flask", "nose"])
+        second = index(server.url, cache)
+        second.progress = progress
+        second.lookup(Ecosystem.PYPI, ["flask", "nose"])  # all cached: no stage at all
+    assert progress.events == [("pypi registry", 2), ("advance", 1), ("advance", 1)]
+    cache.close()

@@ -301,7 +301,8 @@ class DependencyAgeAnalyzer:
                 client = HttpClient(HttpSettings(timeout=options.timeout, retries=options.retries,
                                                  concurrency=options.concurrency, max_retry_after=options.max_retry_after))  # fmt: skip
             index = CachedRegistryIndex(bases, context.cache, client, now=now, as_of=as_of,
-                                        refresh_after=timedelta(hours=options.refresh_hours))  # fmt: skip
+                                        refresh_after=timedelta(hours=options.refresh_hours),
+                                        progress=context.progress)  # fmt: skip
         try:
             return {
                 (eco, name): lookup

@@ -147,16 +147,26 @@ class HttpClient:
         self._all: list[http.client.HTTPConnection] = []
 
     def get_many(
-        self, urls: Iterable[str], headers: dict[str, str] | None = None
+        self,
+        urls: Iterable[str],
+        headers: dict[str, str] | None = None,
+        on_done: Callable[[], None] | None = None,
     ) -> dict[str, Response]:
-        """Every URL's response, fetched with at most `concurrency` requests in flight."""
+        """Every URL's response, fetched with at most `concurrency` requests in flight.
+
+        `on_done` is called once per response, on the calling thread (safe for progress bars).
+        """
         wanted = sorted(set(urls))
         if not wanted:
             return {}
         workers = max(1, min(self.settings.concurrency, len(wanted)))
+        out: dict[str, Response] = {}
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ctoaudit-http") as pool:
-            responses = list(pool.map(lambda u: self.get(u, headers), wanted))
-        return {r.url: r for r in responses}
+            for response in pool.map(lambda u: self.get(u, headers), wanted):
+                out[response.url] = response
+                if on_done is not None:
+                    on_done()
+        return out
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
         """One GET with retries; never raises for network or HTTP errors."""

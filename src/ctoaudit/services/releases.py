@@ -19,13 +19,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 from ctoaudit.cache import ResultCache
 from ctoaudit.dependencies.model import Ecosystem
 from ctoaudit.dependencies.versions import parse_version
 from ctoaudit.services.http import HttpClient, Response
+
+if TYPE_CHECKING:
+    from ctoaudit.analyzers import ProgressSink
 
 CACHE_FORMAT = "2"
 """Part of every cache key: bump when the stored history layout changes."""
@@ -345,6 +348,7 @@ class CachedRegistryIndex:
     now: datetime
     as_of: datetime
     refresh_after: timedelta = timedelta(hours=24)
+    progress: ProgressSink | None = None
     fetched: int = 0
 
     def _key(self, ecosystem: Ecosystem, name: str) -> str:
@@ -389,7 +393,11 @@ class CachedRegistryIndex:
         assert self.client is not None  # noqa: S101 - lookup() only calls this when online
         base = self.bases.bases[ecosystem]
         urls = {n: project_url(ecosystem, base, n) for n in names}
-        responses = self.client.get_many(urls.values())
+        on_done = None
+        if self.progress is not None and urls:
+            self.progress.start(f"{ecosystem.value} registry", len(urls))
+            on_done = self.progress.advance
+        responses = self.client.get_many(urls.values(), on_done=on_done)
         self.fetched += len(urls)
         out: dict[str, Lookup] = {}
         fresh: dict[str, bytes] = {}
