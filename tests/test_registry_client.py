@@ -93,6 +93,18 @@ def test_plain_http_through_the_environments_proxy(monkeypatch: pytest.MonkeyPat
     assert proxy.proxied == ["http://registry.invalid/pypi/flask/json"]
 
 
+def test_redirects_are_followed() -> None:
+    with RegistryServer() as server:
+        server.add("/pypi/Flask/json", Reply(301, b"", {"Location": "/pypi/flask/json"}))
+        server.add("/pypi/flask/json", json_reply({"releases": {}}))
+        server.add("/loop", Reply(302, b"", {"Location": f"{server.url}/loop"}))
+        response = client().get(f"{server.url}/pypi/Flask/json")
+        looping = client().get(f"{server.url}/loop")
+    assert response.url == f"{server.url}/pypi/Flask/json"
+    assert json.loads(response.body) == {"releases": {}}
+    assert looping.error == "more than 5 redirects"
+
+
 def test_404_is_not_retried() -> None:
     with RegistryServer() as server:
         response = client().get(f"{server.url}/pypi/nothing/json")

@@ -18,9 +18,9 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from ctoaudit import __version__
 
@@ -28,6 +28,8 @@ USER_AGENT = f"ctoaudit/{__version__} (+dependency age analysis)"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _NOT_FOUND = frozenset({404, 410})
 _LOOPBACK = frozenset({"localhost", "::1"})
+_REDIRECT = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Response:
     status: int | None
     body: bytes | None = None
     error: str | None = None
+    location: str | None = None
+    """Where a redirect points; followed by `HttpClient.get`."""
 
     @property
     def not_found(self) -> bool:
@@ -169,7 +173,16 @@ class HttpClient:
         return out
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
-        """One GET with retries; never raises for network or HTTP errors."""
+        """One GET with retries, following redirects; never raises for network or HTTP errors."""
+        target = url
+        for _ in range(_MAX_REDIRECTS + 1):
+            response = self._get_with_retries(target, headers)
+            if response.location is None:
+                return replace(response, url=url)
+            target = response.location
+        return Response(url, None, error=f"more than {_MAX_REDIRECTS} redirects")
+
+    def _get_with_retries(self, url: str, headers: dict[str, str] | None) -> Response:
         last = Response(url, None, error="not attempted")
         for attempt in range(self.settings.retries + 1):
             last, wait = self._attempt(url, headers or {}, attempt)
@@ -194,6 +207,28 @@ class HttpClient:
     ) -> tuple[Response, float | None]:
         """One request: the response, and how long to wait before retrying (None: do not retry)."""
         backoff = self.settings.backoff * (2**attempt)
+        exchanged = self._exchange(url, headers)
+        if isinstance(exchanged, Response):
+            return exchanged, backoff
+        status, head, body = exchanged
+        if status == 200:  # noqa: PLR2004
+            if head.get("content-encoding") == "gzip":
+                try:
+                    body = gzip.decompress(body)
+                except (OSError, EOFError) as exc:
+                    return Response(url, status, error=f"corrupt gzip body: {exc}"), backoff
+            return Response(url, status, body=body), None
+        if status in _REDIRECT and head.get("location"):
+            return Response(url, status, location=urljoin(url, head["location"])), None
+        if status in _RETRY_STATUS:
+            wait = retry_after_seconds(head.get("retry-after")) if status in {429, 503} else None
+            return Response(url, status, error=f"HTTP {status}"), backoff if wait is None else wait
+        return Response(url, status, error=f"HTTP {status}"), None
+
+    def _exchange(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes] | Response:
+        """Send one GET on a pooled connection: status, lower-cased headers and body, or the failure."""
         parts = urlsplit(url)
         try:
             conn = self._connection(parts.scheme, parts.netloc)
@@ -207,30 +242,15 @@ class HttpClient:
             )
             raw = conn.getresponse()
             body = raw.read()
-            encoding = raw.getheader("Content-Encoding", "")
-            retry_after = raw.getheader("Retry-After")
             if raw.will_close:
                 self._drop(parts.scheme, parts.netloc)
         except TimeoutError:
             self._drop(parts.scheme, parts.netloc)
-            return Response(url, None, error=f"timed out after {self.settings.timeout:g}s"), backoff
+            return Response(url, None, error=f"timed out after {self.settings.timeout:g}s")
         except (OSError, http.client.HTTPException) as exc:
             self._drop(parts.scheme, parts.netloc)
-            return Response(
-                url, None, error=f"connection failed: {type(exc).__name__}: {exc}"
-            ), backoff
-        status = raw.status
-        if status == 200:  # noqa: PLR2004
-            if encoding == "gzip":
-                try:
-                    body = gzip.decompress(body)
-                except (OSError, EOFError) as exc:
-                    return Response(url, status, error=f"corrupt gzip body: {exc}"), backoff
-            return Response(url, status, body=body), None
-        if status in _RETRY_STATUS:
-            wait = retry_after_seconds(retry_after) if status in {429, 503} else None
-            return Response(url, status, error=f"HTTP {status}"), backoff if wait is None else wait
-        return Response(url, status, error=f"HTTP {status}"), None
+            return Response(url, None, error=f"connection failed: {type(exc).__name__}: {exc}")
+        return raw.status, {k.lower(): v for k, v in raw.getheaders()}, body
 
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
         pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault(
