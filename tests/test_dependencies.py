@@ -380,6 +380,15 @@ def test_example_project(registry: RegistryServer, tmp_path: Path) -> None:
     )
     assert (t["libyears.total"], t["libyears.direct"], t["over_1y"]) == (27.5472, 27.5472, 11)
     assert report.analyzers["dependencies"].skips == []
+    # flask==1.1.2 is pinned in pyproject.toml and requirements.txt: one dependency, both files named
+    flask = [
+        m
+        for m in report.analyzers["dependencies"].measurements
+        if m.metric == "dependencies.libyears" and m.scope == "flask"
+    ]
+    assert [(m.path, m.labels["files"]) for m in flask] == [
+        ("pyproject.toml", "pyproject.toml, requirements.txt")
+    ]
     text = RenderFormat.TERMINAL.to_renderer(color=False, width=120)(report)
     assert "Dependency age (as of 2024-01-01 00:00:00 UTC)" in text
     assert "Oldest dependencies (top 10)" in text

@@ -159,6 +159,8 @@ def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:
     }
     if age.deprecated:
         labels["deprecated"] = age.deprecated[:200]
+    if len(dep.paths) > 1:
+        labels["files"] = ", ".join(dep.paths)  # every file that pins or locks this version
     values = {
         "dependencies.libyears": age.libyears,
         "dependencies.versions_behind": age.versions_behind,
