@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC
+from typing import TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 from ctoaudit import __version__
 
+T = TypeVar("T")
 USER_AGENT = f"ctoaudit/{__version__} (+dependency age analysis)"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _NOT_FOUND = frozenset({404, 410})
@@ -156,18 +158,32 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         on_done: Callable[[], None] | None = None,
     ) -> dict[str, Response]:
-        """Every URL's response, fetched with at most `concurrency` requests in flight.
+        """Every URL's response, fetched with at most `concurrency` requests in flight."""
+        return self.fetch_all(urls, lambda response: response, headers, on_done)
 
-        `on_done` is called once per response, on the calling thread (safe for progress bars).
+    def fetch_all(
+        self,
+        urls: Iterable[str],
+        handle: Callable[[Response], T],
+        headers: dict[str, str] | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> dict[str, T]:
+        """`handle(response)` for every URL, keyed by URL.
+
+        `handle` runs on the worker thread as soon as its response arrives, so decoding one document
+        overlaps with waiting for the others. `on_done` is called once per URL on the calling thread
+        (safe for progress bars).
         """
         wanted = sorted(set(urls))
         if not wanted:
             return {}
         workers = max(1, min(self.settings.concurrency, len(wanted)))
-        out: dict[str, Response] = {}
+        out: dict[str, T] = {}
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ctoaudit-http") as pool:
-            for response in pool.map(lambda u: self.get(u, headers), wanted):
-                out[response.url] = response
+            for url, result in zip(
+                wanted, pool.map(lambda u: handle(self.get(u, headers)), wanted), strict=True
+            ):
+                out[url] = result
                 if on_done is not None:
                     on_done()
         return out

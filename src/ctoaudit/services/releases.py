@@ -397,16 +397,23 @@ class CachedRegistryIndex:
         if self.progress is not None and urls:
             self.progress.start(f"{ecosystem.value} registry", len(urls))
             on_done = self.progress.advance
-        responses = self.client.get_many(urls.values(), on_done=on_done)
+        names_by_url = {url: name for name, url in urls.items()}
+
+        def decode(response: Response) -> tuple[Lookup, bytes | None]:
+            # Runs on the HTTP worker thread, overlapping with the other downloads.
+            lookup = self._from_response(ecosystem, names_by_url[response.url], response)
+            return lookup, lookup.history.to_json() if lookup.history is not None else None
+
+        results = self.client.fetch_all(urls.values(), decode, on_done=on_done)
         self.fetched += len(urls)
         out: dict[str, Lookup] = {}
         fresh: dict[str, bytes] = {}
         for name, url in urls.items():
-            lookup = self._from_response(ecosystem, name, responses[url])
+            lookup, stored = results[url]
             if lookup.history is None and name in stale:
                 lookup = Lookup(stale[name])  # an old history beats none when the registry fails
-            elif lookup.history is not None:
-                fresh[self._key(ecosystem, name)] = lookup.history.to_json()
+            elif stored is not None:
+                fresh[self._key(ecosystem, name)] = stored
             out[name] = lookup
         self.cache.put_many(fresh)
         return out
