@@ -17,6 +17,7 @@ from ctoaudit.services.http import HttpClient, HttpSettings, retry_after_seconds
 from ctoaudit.services.releases import (
     CachedRegistryIndex,
     RegistryBases,
+    npm_registry,
     parse_npm_packument,
     parse_pypi_project,
     project_url,
@@ -189,6 +190,21 @@ def test_registry_urls_from_env_options_and_pip(tmp_path: Path) -> None:
         {}, {"PIP_INDEX_URL": "file:///opt/simple", "HOME": str(tmp_path)}, [Ecosystem.PYPI]
     )
     assert got.missing == {Ecosystem.PYPI: "pypi registry file:///opt is not an http(s) URL"}
+
+
+def test_npm_registry_from_npmrc_then_npm_itself(tmp_path: Path) -> None:
+    (tmp_path / ".npmrc").write_text(
+        "; comment\n@corp:registry=https://scoped.test/\nregistry = https://npm.corp.test/\n"
+    )
+    assert (
+        npm_registry({"HOME": str(tmp_path)}, run=lambda args: "unused") == "https://npm.corp.test/"
+    )
+    asked: list[list[str]] = []
+    got = npm_registry(
+        {"HOME": str(tmp_path / "nowhere")},
+        run=lambda args: asked.append(args) or "https://from-npm.test/",
+    )
+    assert (got, asked) == ("https://from-npm.test/", [["config", "get", "registry"]])
 
 
 def test_pip_builtin_default_when_nothing_configured(tmp_path: Path) -> None:

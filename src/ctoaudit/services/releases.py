@@ -294,7 +294,10 @@ def _npm_config_get(args: list[str]) -> str | None:
     if npm is None:
         return None
     try:
-        proc = subprocess.run([npm, *args], capture_output=True, text=True, timeout=10, check=False)
+        # From the home folder: npm would otherwise also read an .npmrc of the audited repository.
+        proc = subprocess.run(
+            [npm, *args], capture_output=True, text=True, timeout=10, check=False, cwd=Path.home()
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     value = proc.stdout.strip()
