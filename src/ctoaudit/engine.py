@@ -49,6 +49,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def parse_as_of(text: str) -> datetime:
+    """`--as-of`: YYYY-MM-DD is 00:00:00 UTC of that day; an ISO timestamp without zone is UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"--as-of {text!r}: expected YYYY-MM-DD or an ISO 8601 timestamp"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 @dataclass
 class AuditOptions:
     """How to run an audit, beyond the settings: clock, cache, progress and output switches."""
@@ -59,6 +70,8 @@ class AuditOptions:
     timestamps: bool = False
     offline: bool = False
     memo: dict[str, object] = field(default_factory=dict)
+    as_of: datetime | None = None
+    strict: bool = False
 
 
 def select_analyzers(
@@ -123,6 +136,8 @@ def run_audit(
         progress=opts.progress,
         offline=opts.offline,
         memo=opts.memo,
+        as_of=opts.as_of,
+        strict=opts.strict,
     )
     results: dict[str, AnalyzerResult] = {}
     timings: dict[str, float] = {}

@@ -68,6 +68,10 @@ class AnalysisContext:
     offline: bool = False
     memo: dict[str, object] = field(default_factory=dict)
     """State shared by the audits of one run over many revisions (`trend`), e.g. a log read once."""
+    as_of: datetime | None = None
+    """The instant registry data is seen as of (--as-of); None means the clock's now."""
+    strict: bool = False
+    """--strict: an analyzer that could not measure everything raises AnalysisError."""
 
     def options(self, analyzer: str, model: type[OptionsT]) -> OptionsT:
         """The analyzer's validated options."""

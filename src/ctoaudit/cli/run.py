@@ -17,7 +17,7 @@ from ctoaudit.cli._output import (
     use_color,
     write_atomic,
 )
-from ctoaudit.engine import AuditOptions, AuditRequest, audit
+from ctoaudit.engine import AuditOptions, AuditRequest, audit, parse_as_of
 from ctoaudit.errors import UsageError
 from ctoaudit.exitcodes import ExitCode
 from ctoaudit.render import RenderFormat
@@ -108,6 +108,22 @@ def run(
         bool,
         typer.Option("--offline", help="Use cached registry data only.", envvar="CTOAUDIT_OFFLINE"),
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="See registries as of this instant: YYYY-MM-DD (00:00 UTC) or an ISO timestamp [default: now].",
+            envvar="CTOAUDIT_AS_OF",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 3 when an analysis is incomplete (e.g. dependencies not resolved).",
+            envvar="CTOAUDIT_STRICT",
+        ),
+    ] = False,
     timestamps: Annotated[
         bool, typer.Option("--timestamps", help="Record generation time and timings in the report.")
     ] = False,
@@ -163,7 +179,13 @@ def run(
         if isinstance(cache, NullCache) and cache.reason and not quiet:
             console.print(f"warning: {cache.reason}")
         progress = RichProgress(console) if show_progress else None
-        options = AuditOptions(cache=cache, timestamps=timestamps, offline=offline)
+        options = AuditOptions(
+            cache=cache,
+            timestamps=timestamps,
+            offline=offline,
+            as_of=parse_as_of(as_of) if as_of else None,
+            strict=strict,
+        )
         if progress is not None:
             options.progress = progress
         try:

@@ -85,6 +85,102 @@ def _worst_functions(measurements: Iterable[Measurement]) -> list[Measurement]:
     return functions[:WORST_FUNCTIONS]
 
 
+OLDEST_DEPENDENCIES = 10
+
+
+def _dependencies_section(result: AnalyzerResult) -> RenderableType:
+    value = result.repo_value
+    as_of = next((f.data.get("as_of") for f in result.facts if f.key == "dependencies.as_of"), None)
+    figures = Table(
+        title=f"Dependency age (as of {str(as_of)[:19].replace('T', ' ')} UTC)"
+        if as_of
+        else "Dependency age",
+        title_justify="left",
+        show_header=False,
+        box=None,
+        pad_edge=False,
+    )
+    figures.add_column(style="bold")
+    figures.add_column(justify="right")
+    rows = [
+        ("Dependencies (direct)", f"{fmt(value('dependencies.count'))} ({fmt(value('dependencies.direct.count'))})"),
+        ("Resolved / coverage", f"{fmt(value('dependencies.resolved'))} / {fmt(_pct(value('dependencies.coverage')))}%"),
+        ("Unpinned direct", fmt(value("dependencies.unpinned.count"))),
+        ("Libyears all / direct", f"{fmt(value('dependencies.libyears.total'))} / {fmt(value('dependencies.libyears.direct'))}"),
+        ("Libyears mean / p90 / max",
+         f"{fmt(value('dependencies.libyears.mean'), 2)} / {fmt(value('dependencies.libyears.p90'), 2)} / {fmt(value('dependencies.libyears.max'), 2)}"),
+        ("Over one libyear", fmt(value("dependencies.over_1y"))),
+        ("Most majors behind", fmt(value("dependencies.majors_behind.max"))),
+        ("Yanked / deprecated in use",
+         f"{fmt(value('dependencies.yanked.count'))} / {fmt(value('dependencies.deprecated.count'))}"),
+    ]  # fmt: skip
+    for label, text in rows:
+        figures.add_row(label, text)
+    oldest = _oldest_dependencies(result.measurements)
+    if not oldest:
+        return figures
+    table = Table(title=f"Oldest dependencies (top {len(oldest)})", title_justify="left")
+    table.add_column("Package", no_wrap=True)
+    table.add_column("In use")
+    table.add_column("Latest")
+    for column in ("Libyears", "Majors", "Behind"):
+        table.add_column(column, justify="right")
+    show_flags = any(flags for *_, flags in oldest)
+    if show_flags:
+        table.add_column("Flags", style="red")
+    table.add_column("Where", overflow="fold")
+    for m, majors, behind, flags in oldest:
+        cells = [
+            m.scope,
+            m.labels.get("version", ""),
+            m.labels.get("latest", ""),
+            fmt(m.value, 2),
+            fmt(majors),
+            fmt(behind),
+        ]
+        if show_flags:
+            cells.append(flags)
+        cells.append(f"{m.path}:{m.line}" if m.line else m.path or "")
+        table.add_row(*cells)
+    return Group(figures, Text(), table)
+
+
+def _pct(ratio: float | None) -> float | None:
+    return None if ratio is None else round(ratio * 100, 1)
+
+
+def _oldest_dependencies(
+    measurements: Iterable[Measurement],
+) -> list[tuple[Measurement, float | None, float | None, str]]:
+    per_dep: dict[tuple[str, str, str], dict[str, Measurement]] = {}
+    for m in measurements:
+        if m.scope != REPO_SCOPE and m.metric.startswith("dependencies."):
+            ident = (m.scope, m.labels.get("version", ""), m.path or "")
+            per_dep.setdefault(ident, {})[m.metric] = m
+    rows = []
+    for metrics in per_dep.values():
+        years = metrics.get("dependencies.libyears")
+        if years is None:
+            continue
+        flags = [
+            name
+            for name in ("yanked", "deprecated")
+            if (flag := metrics.get(f"dependencies.{name}")) is not None and flag.value == 1
+        ]
+        majors = metrics.get("dependencies.majors_behind")
+        behind = metrics.get("dependencies.versions_behind")
+        rows.append(
+            (
+                years,
+                majors.value if majors else None,
+                behind.value if behind else None,
+                ", ".join(flags),
+            )
+        )
+    rows.sort(key=lambda r: (-r[0].value, -(r[1] or 0), r[0].scope))
+    return rows[:OLDEST_DEPENDENCIES]
+
+
 def _generic_section(result: AnalyzerResult) -> RenderableType:
     table = Table(title=result.name.capitalize(), title_justify="left", show_header=False, box=None)
     table.add_column(style="bold")
@@ -137,6 +233,7 @@ def _history_section(result: AnalyzerResult) -> RenderableType:
 SECTIONS: dict[str, Callable[[AnalyzerResult], RenderableType]] = {
     "complexity": _complexity_section,
     "history": _history_section,
+    "dependencies": _dependencies_section,
 }
 
 

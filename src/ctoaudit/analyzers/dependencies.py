@@ -1,0 +1,345 @@
+"""Dependency age: how far behind the latest releases the repository's dependencies are.
+
+Manifests and lock files are parsed (never executed) into one set of distinct dependencies; release
+histories come from the registries through a cached `ReleaseIndex`; the figures are defined in
+`ctoaudit.dependencies.age` and the README ("Dependency age").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ctoaudit.analyzers import AnalysisContext
+from ctoaudit.dependencies.age import Age, AgeError, dependency_age, summary
+from ctoaudit.dependencies.collect import Dependency, is_manifest, merge, parse_all
+from ctoaudit.dependencies.locks import is_python_lock
+from ctoaudit.dependencies.model import Ecosystem
+from ctoaudit.dependencies.npm import NPM_LOCKS
+from ctoaudit.dependencies.requirements import is_requirements_file
+from ctoaudit.errors import AnalysisError, SnapshotFileError
+from ctoaudit.model import (
+    AnalyzerResult,
+    Direction,
+    Fact,
+    Measurement,
+    MetricSpec,
+    Skip,
+)
+from ctoaudit.services.http import HttpClient, HttpSettings
+from ctoaudit.services.releases import CachedRegistryIndex, Lookup, ReleaseIndex, registry_bases
+from ctoaudit.snapshot import EntryKind, FileEntry
+
+
+class DependenciesOptions(BaseModel):
+    """`[tool.ctoaudit.analyzers.dependencies]`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pypi_url: str | None = Field(
+        default=None,
+        description="Base URL of a PyPI-compatible JSON API (BASE/pypi/NAME/json); default: CTOAUDIT_PYPI_URL, else pip's index.",
+    )
+    npm_url: str | None = Field(
+        default=None,
+        description="Base URL of an npm registry (BASE/NAME); default: CTOAUDIT_NPM_URL, else npm's registry.",
+    )
+    timeout: float = Field(default=10.0, gt=0, le=300, description="Seconds per registry request.")
+    retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a failed registry request."
+    )
+    concurrency: int = Field(
+        default=16, ge=1, le=64, description="Registry requests in flight at once."
+    )
+    max_retry_after: float = Field(
+        default=30.0, ge=0, description="Longest Retry-After (seconds) honoured before giving up."
+    )
+    refresh_hours: float = Field(
+        default=24.0, ge=0, description="Re-fetch a cached release history older than this."
+    )
+
+
+def _spec(
+    key: str, description: str, direction: Direction, unit: str = "", scope: str = "repo"
+) -> MetricSpec:
+    return MetricSpec.model_validate(
+        {
+            "key": key,
+            "description": description,
+            "direction": direction,
+            "unit": unit,
+            "scope": scope,
+        }
+    )
+
+
+LOWER, HIGHER, INFO = Direction.LOWER, Direction.HIGHER, Direction.INFO
+METRICS: tuple[MetricSpec, ...] = (
+    _spec("dependencies.libyears", "Time between the release of the version in use and of the latest version (labels: version, latest, ecosystem, direct, group)", LOWER, "years", "dependency"),
+    _spec("dependencies.versions_behind", "Non-yanked final versions between the version in use and the latest", LOWER, "versions", "dependency"),
+    _spec("dependencies.majors_behind", "Major version of the latest minus major version in use", LOWER, "majors", "dependency"),
+    _spec("dependencies.age", "Time from the release of the version in use to the as-of instant", LOWER, "years", "dependency"),
+    _spec("dependencies.yanked", "1 when the version in use is yanked (PyPI) or unpublished (npm)", LOWER, "flag", "dependency"),
+    _spec("dependencies.deprecated", "1 when the version in use is deprecated on npm (label: message)", LOWER, "flag", "dependency"),
+    _spec("dependencies.unpinned", "1 for a declared dependency whose version no pin or lock fixes", LOWER, "flag", "dependency"),
+    _spec("dependencies.count", "Distinct dependencies: name+version pairs in use, plus unpinned and unresolvable names", INFO, "dependencies"),
+    _spec("dependencies.direct.count", "Distinct direct dependencies", INFO, "dependencies"),
+    _spec("dependencies.resolved", "Dependencies with a version in use and a release history", INFO, "dependencies"),
+    _spec("dependencies.unresolved", "Dependencies that could not be measured (URL/path/VCS, unknown, registry failure)", LOWER, "dependencies"),
+    _spec("dependencies.unpinned.count", "Direct dependencies whose version no pin or lock fixes", LOWER, "dependencies"),
+    _spec("dependencies.unpinned.share", "Unpinned direct dependencies / direct dependencies (matters for applications)", LOWER, "ratio"),
+    _spec("dependencies.coverage", "Resolved dependencies / all dependencies", HIGHER, "ratio"),
+    _spec("dependencies.application", "1 when the repository pins like an application (a lock or requirements file exists)", INFO, "flag"),
+    _spec("dependencies.libyears.total", "Sum of libyears over all resolved dependencies, each name+version once", LOWER, "years"),
+    _spec("dependencies.libyears.mean", "Mean libyears over all resolved dependencies", LOWER, "years"),
+    _spec("dependencies.libyears.p90", "90th percentile (nearest rank) of libyears over all resolved dependencies", LOWER, "years"),
+    _spec("dependencies.libyears.max", "Highest libyears of any resolved dependency", LOWER, "years"),
+    _spec("dependencies.over_1y", "Resolved dependencies more than one libyear behind", LOWER, "dependencies"),
+    _spec("dependencies.libyears.direct", "Sum of libyears over resolved direct dependencies", LOWER, "years"),
+    _spec("dependencies.libyears.direct.mean", "Mean libyears over resolved direct dependencies", LOWER, "years"),
+    _spec("dependencies.libyears.direct.p90", "90th percentile (nearest rank) of libyears over resolved direct dependencies", LOWER, "years"),
+    _spec("dependencies.libyears.direct.max", "Highest libyears of a resolved direct dependency", LOWER, "years"),
+    _spec("dependencies.direct.over_1y", "Resolved direct dependencies more than one libyear behind", LOWER, "dependencies"),
+    _spec("dependencies.majors_behind.max", "Most major versions any resolved dependency is behind", LOWER, "majors"),
+    _spec("dependencies.yanked.count", "Resolved dependencies whose version in use is yanked or unpublished", LOWER, "dependencies"),
+    _spec("dependencies.deprecated.count", "Resolved dependencies whose version in use is deprecated", LOWER, "dependencies"),
+)  # fmt: skip
+
+_DATE = "%Y-%m-%d"
+
+
+class _Reader:
+    """Reads manifest text from the snapshot once per path; unreadable files become problems."""
+
+    def __init__(self, context: AnalysisContext) -> None:
+        self.context = context
+        self.entries: dict[str, FileEntry] = {
+            e.path: e for e in context.files if e.kind is EntryKind.FILE
+        }
+        self.texts: dict[str, str | None] = {}
+        self.problems: list[tuple[str, str]] = []
+
+    def __call__(self, path: str) -> str | None:
+        if path not in self.texts:
+            self.texts[path] = self._read(path)
+        return self.texts[path]
+
+    def _read(self, path: str) -> str | None:
+        entry = self.entries.get(path)
+        if entry is None:
+            return None
+        limit = self.context.settings.max_file_bytes
+        if entry.size > limit:
+            self.problems.append((path, f"file too large ({entry.size} bytes, limit {limit})"))
+            return None
+        try:
+            return self.context.snapshot.read_bytes(entry).decode("utf-8-sig")
+        except SnapshotFileError as exc:
+            self.problems.append((path, f"unreadable: {exc}"))
+        except UnicodeDecodeError as exc:
+            self.problems.append(
+                (path, f"not valid UTF-8: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}")
+            )
+        return None
+
+
+def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:
+    labels = {
+        "ecosystem": dep.ecosystem.value,
+        "version": age.version,
+        "latest": age.latest,
+        "released": age.released.strftime(_DATE),
+        "latest_released": age.latest_released.strftime(_DATE),
+        "direct": str(dep.direct).lower(),
+        "group": dep.group.value,
+    }
+    if age.deprecated:
+        labels["deprecated"] = age.deprecated[:200]
+    if len(dep.paths) > 1:
+        labels["files"] = ", ".join(dep.paths)  # every file that pins or locks this version
+    values = {
+        "dependencies.libyears": age.libyears,
+        "dependencies.versions_behind": age.versions_behind,
+        "dependencies.majors_behind": age.majors_behind,
+        "dependencies.age": age.age_years,
+        "dependencies.yanked": float(age.yanked),
+        "dependencies.deprecated": float(age.deprecated is not None),
+    }
+    return [
+        Measurement(metric=k, value=v, scope=dep.name, path=dep.path, line=dep.line, labels=labels)
+        for k, v in values.items()
+    ]
+
+
+def _totals(
+    deps: Sequence[Dependency], ages: Mapping[Dependency, Age], application: bool
+) -> dict[str, float]:
+    direct = [d for d in deps if d.direct]
+    unpinned = [d for d in direct if d.version is None and d.unresolved is None]
+    all_years = [a.libyears for a in ages.values()]
+    direct_years = [a.libyears for d, a in ages.items() if d.direct]
+    every, only_direct = summary(all_years), summary(direct_years)
+    values: dict[str, float] = {
+        "dependencies.count": len(deps),
+        "dependencies.direct.count": len(direct),
+        "dependencies.resolved": len(ages),
+        "dependencies.unresolved": sum(
+            1 for d in deps if d not in ages and not (d.version is None and d.unresolved is None)
+        ),
+        "dependencies.unpinned.count": len(unpinned),
+        "dependencies.application": float(application),
+        "dependencies.libyears.total": every["sum"],
+        "dependencies.over_1y": every["over_1y"],
+        "dependencies.libyears.direct": only_direct["sum"],
+        "dependencies.direct.over_1y": only_direct["over_1y"],
+        "dependencies.yanked.count": sum(1 for a in ages.values() if a.yanked),
+        "dependencies.deprecated.count": sum(1 for a in ages.values() if a.deprecated),
+    }
+    for stat in ("mean", "p90", "max"):
+        if stat in every:
+            values[f"dependencies.libyears.{stat}"] = every[stat]
+        if stat in only_direct:
+            values[f"dependencies.libyears.direct.{stat}"] = only_direct[stat]
+    if ages:
+        values["dependencies.majors_behind.max"] = max(a.majors_behind for a in ages.values())
+    if direct:
+        values["dependencies.unpinned.share"] = round(len(unpinned) / len(direct), 4)
+    if deps:
+        values["dependencies.coverage"] = round(len(ages) / len(deps), 4)
+    return values
+
+
+def _is_application(paths: Sequence[str]) -> bool:
+    return any(
+        is_python_lock(p) or is_requirements_file(p) or p.rsplit("/", 1)[-1] in NPM_LOCKS
+        for p in paths
+    )
+
+
+class DependencyAgeAnalyzer:
+    """Libyears, versions and majors behind, yanked, deprecated and unpinned dependencies."""
+
+    name: ClassVar[str] = "dependencies"
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = __doc__ or ""
+    metrics: ClassVar[tuple[MetricSpec, ...]] = METRICS
+    options_model: ClassVar[type[BaseModel]] = DependenciesOptions
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, index: ReleaseIndex | None = None) -> None:
+        self._index = index
+
+    def analyze(self, context: AnalysisContext) -> AnalyzerResult:
+        """Parse every manifest, look up release histories, and measure each dependency."""
+        options = context.options(self.name, DependenciesOptions)
+        now = context.clock()
+        as_of = context.as_of or now
+        reader = _Reader(context)
+        paths = sorted(p for p in reader.entries if is_manifest(p))
+        parsed = parse_all(paths, reader)
+        deps = merge(parsed.items)
+        skips = [
+            Skip(analyzer=self.name, path=p, reason=r)
+            for p, r in [*reader.problems, *parsed.problems]
+        ]
+        lookups = self._lookups(context, options, deps, now, as_of)
+        measurements: list[Measurement] = []
+        ages: dict[Dependency, Age] = {}
+        for dep in deps:
+            outcome = self._measure(dep, lookups, as_of)
+            if isinstance(outcome, Age):
+                ages[dep] = outcome
+                measurements.extend(_per_dependency(dep, outcome))
+            elif outcome is None:
+                measurements.append(
+                    Measurement(metric="dependencies.unpinned", value=1, scope=dep.name, path=dep.path, line=dep.line,
+                                labels={"ecosystem": dep.ecosystem.value, "spec": dep.spec, "group": dep.group.value})
+                )  # fmt: skip
+            else:
+                skips.append(Skip(analyzer=self.name, path=dep.path, item=dep.name, reason=outcome))
+        totals = _totals(deps, ages, _is_application(paths))
+        measurements.extend(Measurement(metric=k, value=v) for k, v in totals.items())
+        result = AnalyzerResult(
+            name=self.name,
+            version=self.version,
+            metrics=list(METRICS),
+            measurements=measurements,
+            # The instant is recorded whenever an age was computed against it; with nothing to date,
+            # a wall-clock value would only make otherwise identical reports differ.
+            facts=[
+                Fact(
+                    key="dependencies.as_of",
+                    data={"as_of": as_of.isoformat(), "explicit": context.as_of is not None},
+                )
+            ]
+            if deps or context.as_of is not None
+            else [],
+            skips=skips,
+        ).sorted()
+        if context.strict and result.skips:
+            raise AnalysisError(_strict_message(result.skips))
+        return result
+
+    def _lookups(
+        self,
+        context: AnalysisContext,
+        options: DependenciesOptions,
+        deps: Sequence[Dependency],
+        now: datetime,
+        as_of: datetime,
+    ) -> dict[tuple[Ecosystem, str], Lookup]:
+        wanted: dict[Ecosystem, set[str]] = {}
+        for dep in deps:
+            if dep.version is not None and dep.unresolved is None:
+                wanted.setdefault(dep.ecosystem, set()).add(dep.name)
+        if not wanted:
+            return {}
+        index = self._index
+        client = None
+        if index is None:
+            configured = {Ecosystem.PYPI: options.pypi_url, Ecosystem.NPM: options.npm_url}
+            bases = registry_bases(configured, os.environ, wanted)
+            if not context.offline:
+                client = HttpClient(HttpSettings(timeout=options.timeout, retries=options.retries,
+                                                 concurrency=options.concurrency, max_retry_after=options.max_retry_after))  # fmt: skip
+            index = CachedRegistryIndex(bases, context.cache, client, now=now, as_of=as_of,
+                                        refresh_after=timedelta(hours=options.refresh_hours),
+                                        progress=context.progress)  # fmt: skip
+        try:
+            return {
+                (eco, name): lookup
+                for eco in sorted(wanted)
+                for name, lookup in index.lookup(eco, wanted[eco]).items()
+            }
+        finally:
+            if client is not None:
+                client.close()
+
+    @staticmethod
+    def _measure(
+        dep: Dependency, lookups: Mapping[tuple[Ecosystem, str], Lookup], as_of: datetime
+    ) -> Age | str | None:
+        """The dependency's figures, None when it is unpinned, or why it could not be measured."""
+        if dep.unresolved is not None:
+            return dep.unresolved
+        if dep.version is None:
+            return None
+        lookup = lookups.get((dep.ecosystem, dep.name))
+        if lookup is None or lookup.history is None:
+            return lookup.reason if lookup and lookup.reason else "no release history"
+        try:
+            return dependency_age(lookup.history, dep.version, as_of)
+        except AgeError as exc:
+            return str(exc)
+
+
+def _strict_message(skips: Sequence[Skip]) -> str:
+    lines = [f"--strict: dependency analysis is incomplete ({len(skips)} item(s) not measured):"]
+    lines += [f"  {s.path or '-'}: {s.item + ': ' if s.item else ''}{s.reason}" for s in skips[:20]]
+    if len(skips) > 20:  # noqa: PLR2004
+        lines.append(f"  ... and {len(skips) - 20} more")
+    return "\n".join(lines)

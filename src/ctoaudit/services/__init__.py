@@ -1,0 +1,1 @@
+"""Access to the world outside the audited repository: package registries."""
