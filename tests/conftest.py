@@ -30,7 +30,9 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
         "GIT_COMMITTER_DATE": FIXED_DATE,
         **(env or {}),
     }
-    proc = subprocess.run(["git", *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, f"git {' '.join(args)} failed: {proc.stderr}"
     return proc.stdout
 
@@ -89,7 +91,9 @@ def make_repo(tmp_path: Path) -> Callable[..., GitRepo]:
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Every test gets its own cache folder; the user's cache is never touched."""
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("CTOAUDIT_CACHE_DIR", str(cache))

@@ -67,8 +67,12 @@ def test_figures_equal_radon_on_sample() -> None:
     assert data["mi"] == pytest.approx(mi_visit(SAMPLE, multi=True), abs=1e-9)
     raw = analyze(SAMPLE)
     assert data["raw"] == {
-        "loc": raw.loc, "lloc": raw.lloc, "sloc": raw.sloc,
-        "comments": raw.comments, "multi": raw.multi, "blank": raw.blank,
+        "loc": raw.loc,
+        "lloc": raw.lloc,
+        "sloc": raw.sloc,
+        "comments": raw.comments,
+        "multi": raw.multi,
+        "blank": raw.blank,
     }
     hal = h_visit(SAMPLE).total
     assert data["halstead"]["volume"] == pytest.approx(hal.volume)
@@ -87,7 +91,21 @@ def test_example_project_matches_radon() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cc", "rank"), [(1, "A"), (5, "A"), (6, "B"), (10, "B"), (11, "C"), (20, "C"), (21, "D"), (30, "D"), (31, "E"), (40, "E"), (41, "F"), (99, "F")]
+    ("cc", "rank"),
+    [
+        (1, "A"),
+        (5, "A"),
+        (6, "B"),
+        (10, "B"),
+        (11, "C"),
+        (20, "C"),
+        (21, "D"),
+        (30, "D"),
+        (31, "E"),
+        (40, "E"),
+        (41, "F"),
+        (99, "F"),
+    ],
 )
 def test_cc_rank_bands_match_radon(cc: int, rank: str) -> None:
     from radon.complexity import cc_rank as radon_cc_rank
@@ -117,7 +135,11 @@ def test_bad_sources_become_reasons(content: bytes, reason: str) -> None:
 
 
 def test_latin1_file_with_coding_cookie_is_analyzed() -> None:
-    source = "# -*- coding: latin-1 -*-\nname = 'Müller'\n\ndef f(x):\n    return x or name\n".encode("latin-1")
+    source = (
+        "# -*- coding: latin-1 -*-\nname = 'Müller'\n\ndef f(x):\n    return x or name\n".encode(
+            "latin-1"
+        )
+    )
     with pytest.raises(ValueError, match="utf-8"):
         decode_source(source.replace(b"latin-1", b"utf-8"))
     data = analyze_source(source)
@@ -128,10 +150,14 @@ def test_latin1_file_with_coding_cookie_is_analyzed() -> None:
 def test_aggregates_over_a_folder(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
     (tmp_path / "b.py").write_text(
-        "def g(x):\n" + "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12)) + "    return 0\n"
+        "def g(x):\n"
+        + "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12))
+        + "    return 0\n"
     )
     (tmp_path / "broken.py").write_text("def (:\n")
-    report = run_audit(DirectorySnapshot(tmp_path), Settings(jobs=1), {"complexity": ComplexityAnalyzer})
+    report = run_audit(
+        DirectorySnapshot(tmp_path), Settings(jobs=1), {"complexity": ComplexityAnalyzer}
+    )
     result = report.analyzers["complexity"]
     values = {m.metric: m.value for m in result.measurements if m.scope == "repo"}
     assert values["complexity.files"] == 2
@@ -143,6 +169,13 @@ def test_aggregates_over_a_folder(tmp_path: Path) -> None:
     assert values["complexity.functions.rank_c"] == 1
     assert values["complexity.functions.over_10.share"] == 0.5
     g = next(m for m in result.measurements if m.metric == "complexity.cc" and m.scope == "g")
-    assert (g.path, g.line, g.end_line, g.labels) == ("b.py", 1, 26, {"kind": "function", "rank": "C"})
-    assert [(s.path, s.reason.split(" (")[0]) for s in result.skips] == [("broken.py", "syntax error at line 1: invalid syntax")]
+    assert (g.path, g.line, g.end_line, g.labels) == (
+        "b.py",
+        1,
+        26,
+        {"kind": "function", "rank": "C"},
+    )
+    assert [(s.path, s.reason.split(" (")[0]) for s in result.skips] == [
+        ("broken.py", "syntax error at line 1: invalid syntax")
+    ]
     json.dumps(report.model_dump(mode="json"))

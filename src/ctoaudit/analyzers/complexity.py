@@ -134,7 +134,9 @@ def decode_source(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise ValueError(f"not valid {encoding}: byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
+        raise ValueError(
+            f"not valid {encoding}: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        ) from None
     except LookupError:
         raise ValueError(f"unknown encoding {encoding!r} in coding declaration") from None
     if detail:
