@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from datetime import date
 from functools import cache
 from importlib.resources import files
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from ctoaudit.analyzers import AnalysisContext
-from ctoaudit.errors import SnapshotFileError
+from ctoaudit.errors import ConfigError, SnapshotFileError
 from ctoaudit.model import (
     AnalyzerResult,
     Direction,
@@ -77,6 +77,26 @@ class ToolingOptions(BaseModel):
     max_evidence: int = Field(
         default=20, ge=1, description="Evidence entries kept per tool in the report."
     )
+
+    @model_validator(mode="after")
+    def _catalogue_is_valid(self) -> Self:
+        # Checked when settings load, so a bad catalogue change is a config error before any work.
+        try:
+            self.catalogue()
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def catalogue(self) -> Catalogue:
+        """The built-in catalogue with these options' tools, overrides and removals applied."""
+        return customize(
+            builtin_catalogue(),
+            tools=[dict(t) for t in self.tools],
+            overrides=self.overrides,
+            categories=self.categories,
+            disable=self.disable,
+            source="catalogue options",
+        )
 
 
 def _spec(
@@ -141,14 +161,7 @@ class ToolingAnalyzer:
     def analyze(self, context: AnalysisContext) -> AnalyzerResult:
         """Collect evidence from the snapshot's files and report tools, categories and stale methods."""
         options = context.options(NAME, ToolingOptions)
-        catalogue = customize(
-            builtin_catalogue(),
-            tools=[dict(t) for t in options.tools],
-            overrides=options.overrides,
-            categories=options.categories,
-            disable=options.disable,
-            source=f"{context.settings.source or 'settings'}: analyzers.tooling",
-        )
+        catalogue = options.catalogue()
         entries = [
             e
             for e in context.files

@@ -499,7 +499,9 @@ def _precommit_repo(repo: dict[str, Any], path: str, out: Collected) -> None:
                 Signal("hook_repo", url_text, path, line, Usage.RUN, f"pre-commit hook {hook_id}")
             )
         entry = hook.get("entry")
-        if url_text == "local" and isinstance(entry, str) and hook.get("language") != "fail":
+        # a pygrep hook's entry is a regular expression and a fail hook's is a message, not commands
+        runs_entry = hook.get("language") not in {"pygrep", "fail"}
+        if url_text == "local" and isinstance(entry, str) and runs_entry:
             out.script(entry, path, detail=f"pre-commit local hook {hook_id}")
         deps = hook.get("additional_dependencies")
         for dep in deps if isinstance(deps, list) else []:
@@ -768,7 +770,9 @@ def _tox_testenv(
             out.add_scan(scan, path, detail=f"tox [{name}] {key}", base=base)
     value, line = values.get("deps", ("", 0))
     for dep, number in value_lines(value, line):
-        _requirement_line(dep, path, number, out, base, f"tox [{name}] deps")
+        # a factor-conditional line `py{38,39}: coverage` applies its requirement to some envs
+        requirement = re.sub(r"^[\w{},.!-]+:\s+", "", dep)
+        _requirement_line(requirement, path, number, out, base, f"tox [{name}] deps")
 
 
 def collect_tox_toml(path: str, text: str) -> Collected:

@@ -136,7 +136,7 @@ def _unwrap(words: list[str]) -> list[list[str]]:
         if not rest:
             break
         program = _program_name(rest[0])
-        if _PYTHON.match(program):
+        if _PYTHON.match(program) or program in {"{envpython}", "{envpython}.exe"}:
             rest = _after_python(rest[1:])
             continue
         found.append(rest)
