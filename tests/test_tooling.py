@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 import time
 import tomllib
 from datetime import UTC, datetime
@@ -75,7 +76,7 @@ def test_requests_evidence_and_findings() -> None:
     found = detected(result)
     assert found["ruff"]["usage"] == ["configured", "run"]
     assert (".pre-commit-config.yaml", 18, "run") in _evidence(found["ruff"])
-    assert ("pyproject.toml", 85, "configured") in _evidence(found["ruff"])
+    assert ("pyproject.toml", 86, "configured") in _evidence(found["ruff"])
     assert ("Makefile", 5, "run") in _evidence(found["pytest"])
     assert ("tox.ini", 10, "run") in _evidence(found["pytest"])
     assert (".github/workflows/typecheck.yml", 32, "run") in _evidence(found["pyright"])
@@ -355,3 +356,11 @@ def test_json_report_roundtrip(tmp_path: Path) -> None:
         "path": ".pre-commit-config.yaml", "line": 5, "signal": "hook ruff", "usage": "run",
         "detail": "pre-commit hook from https://github.com/astral-sh/ruff-pre-commit",
     }  # fmt: skip
+
+
+def test_precision_script_prints_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    script = runpy.run_path(str(Path(__file__).parents[1] / "benchmarks" / "tooling_precision.py"))
+    assert script["main"]() == 0
+    out = capsys.readouterr().out
+    assert "precision 1.000  recall 1.000" in out
+    assert ", 0 detected" in out

@@ -116,8 +116,11 @@ TOOL_EVIDENCE_SHOWN = 2
 def _tooling_section(result: AnalyzerResult) -> RenderableType:
     """Tools matrix (category x tool x evidence x status), then what is missing, doubled or stale."""
     table = Table(title="Tool usage", title_justify="left")
-    for column in ("Category", "Tool", "Usage", "Evidence", "Status"):
-        table.add_column(column)
+    table.add_column("Category", no_wrap=True)
+    table.add_column("Tool", no_wrap=True)
+    table.add_column("Usage")
+    table.add_column("Evidence", overflow="fold")
+    table.add_column("Status")
     detected = [f for f in result.facts if f.key == "tooling.detected"]
     detected.sort(key=lambda f: (str(f.data.get("category", "")), f.scope))
     for fact in detected:

@@ -132,7 +132,10 @@ def _unwrap(words: list[str]) -> list[list[str]]:
     rest = list(words)
     while rest:
         while rest and (re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", rest[0]) or rest[0] in _PREFIXES):
+            prefix = rest[0] in _PREFIXES
             rest = rest[1:]
+            while prefix and rest and rest[0].startswith("-"):  # `sudo -E`, `env -i`
+                rest = rest[1:]
         if not rest:
             break
         program = _program_name(rest[0])

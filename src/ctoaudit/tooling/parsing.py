@@ -241,9 +241,9 @@ def find_line(text: str, needle: str, start: int = 1) -> int:
 def toml_table_line(text: str, dotted: str) -> int:
     """The line of a TOML table header `[a.b]` (or `[[a.b]]`), or of a dotted key `a.b = ...`, else 1."""
     escaped = re.escape(dotted).replace(r"\.", r"\s*\.\s*")
-    pattern = re.compile(rf"^\s*\[\[?\s*{escaped}(\s*\.|\s*\])", re.MULTILINE)
+    pattern = re.compile(rf"^[ \t]*\[\[?[ \t]*{escaped}([ \t]*\.|[ \t]*\])", re.MULTILINE)
     match = pattern.search(text)
     if match is None:
         last = dotted.rsplit(".", 1)[-1]
-        match = re.compile(rf"^\s*{re.escape(last)}\s*[=.]", re.MULTILINE).search(text)
+        match = re.compile(rf"^[ \t]*{re.escape(last)}[ \t]*[=.]", re.MULTILINE).search(text)
     return text.count("\n", 0, match.start()) + 1 if match else 1

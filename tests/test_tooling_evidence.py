@@ -1,0 +1,212 @@
+"""The pieces under the tooling analyzer: catalogue, command lines, parsers, collectors."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from ctoaudit.analyzers.tooling import python_eol_table
+from ctoaudit.tooling.catalogue import OUTDATED, Status, ToolSpec, builtin_catalogue
+from ctoaudit.tooling.collectors import (
+    collect_github_workflow,
+    collect_jenkinsfile,
+    collect_makefile,
+    collect_precommit,
+    collect_pyproject,
+    collect_tox_ini,
+    collector_for,
+    image_python,
+    python_version,
+    tox_envs,
+)
+from ctoaudit.tooling.commands import requirement_name, scan_script
+from ctoaudit.tooling.parsing import LineStr, ParseError, load_jsonc, load_yaml, parse_ini
+
+
+def test_catalogue_size_categories_and_sources() -> None:
+    catalogue = builtin_catalogue()
+    assert len(catalogue.tools) >= 80
+    per_category = {
+        c: [t for t in catalogue.tools if t.category == c] for c in catalogue.categories
+    }
+    assert all(per_category.values()), [c for c, tools in per_category.items() if not tools]
+    assert len(catalogue.categories) == 16
+    for tool in catalogue.tools:
+        if tool.status is not Status.FINE or tool.successor:
+            assert tool.rationale and tool.source, tool.id
+        if tool.status in OUTDATED:
+            assert tool.successor, f"{tool.id}: an outdated tool names what replaces it"
+    outdated = {t.id for t in catalogue.tools if t.status in OUTDATED}
+    assert {
+        "nose",
+        "travis-ci",
+        "setup-py-test",
+        "flake8",
+        "isort",
+        "pyupgrade",
+        "pydocstyle",
+    } <= outdated
+
+
+def test_unsourced_claims_are_rejected() -> None:
+    with pytest.raises(ValidationError, match="needs a rationale and a dated source"):
+        ToolSpec(id="x", name="x", category="lint", status=Status.DEPRECATED)
+    with pytest.raises(ValidationError, match="needs a rationale"):
+        ToolSpec(id="x", name="x", category="lint", successor="ruff")
+
+
+def test_python_eol_table() -> None:
+    table = python_eol_table()
+    assert table["2.7"].isoformat() == "2020-01-01"
+    assert table["3.8"].isoformat() == "2024-10-07"
+    assert set(table) >= {f"3.{minor}" for minor in range(14)}
+
+
+def programs(script: str) -> list[str]:
+    return [i.program for i in scan_script(script, 1).invocations]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("# ruff check .", []),
+        ("echo flake8", ["echo"]),
+        ("python -m pytest -q", ["pytest"]),
+        ("python3.12 -m pip install x", ["pip"]),
+        ("uv run --frozen mypy src", ["uv", "mypy"]),
+        ("poetry run coverage run -m pytest", ["poetry", "coverage", "pytest"]),
+        ("FOO=1 sudo -E env tox -e py", ["tox"]),
+        (
+            "cd docs && make html; sphinx-build . _build || true",
+            ["cd", "make", "sphinx-build", "true"],
+        ),
+        ("npx eslint . | tee out", ["npx", "eslint", "tee"]),
+        ("{envpython} setup.py test", ["setup.py"]),
+        ("./.venv/bin/black --check .", ["black"]),
+        ("pytest 'unbalanced", ["pytest"]),
+    ],
+)
+def test_programs_of_a_command_line(script: str, expected: list[str]) -> None:
+    assert programs(script) == expected
+
+
+def test_installs_and_requirement_files() -> None:
+    scan = scan_script(
+        "pip install -U pip -r req/dev.txt 'black[jupyter]>=24' -e . && uv pip install ruff==0.6", 7
+    )
+    assert scan.installs == [("pip", 7), ("black", 7), ("ruff", 7)]
+    assert scan.file_refs == [("req/dev.txt", 7, "pip -r")]
+    assert requirement_name("Flake8_Bugbear>=23; python_version>'3.8'") == "flake8-bugbear"
+    assert requirement_name("git+https://x/y.git") is None
+
+
+def test_yaml_strings_know_their_lines() -> None:
+    docs = load_yaml("a: 1\nb: |\n  x\n  y\nc: 3.10\nd: [on, off]\n")
+    data = docs[0]
+    assert isinstance(data["b"], LineStr)
+    assert (data["b"].line, data["b"].block) == (2, True)
+    assert data["c"] == "3.10"  # not the float 3.1
+    assert data["d"] == [True, False]
+    with pytest.raises(ParseError, match="line 2, column 1"):
+        load_yaml("a: [\n")
+
+
+def test_ini_and_jsonc() -> None:
+    sections = parse_ini(
+        "# c\n[flake8]\nmax-line-length = 100\n; [isort]\n[tox]\nenvlist =\n  py38\n  py39\n"
+    )
+    assert [(s.name, s.line) for s in sections] == [("flake8", 2), ("tox", 5)]
+    assert sections[1].values["envlist"] == ("\npy38\npy39", 6)
+    assert load_jsonc('{\n // c\n "a": "http://x", /* b */ "b": [1,],\n}') == {
+        "a": "http://x",
+        "b": [1],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [("3.10", "3.10"), ("3.8.10", "3.8"), ("3.11-dev", "3.11"), ("py37", "3.7"), ("py310", "3.10"),
+     ("python3.6", "3.6"), ("2.7", "2.7"), ("pypy-3.9", None), ("3.x", None), ("${{ matrix.python }}", None)],
+)  # fmt: skip
+def test_python_versions(text: str, version: str | None) -> None:
+    assert python_version(text) == version
+
+
+def test_images_and_tox_envlists() -> None:
+    assert image_python("cimg/python:3.8-node") == "3.8"
+    assert image_python("docker.io/library/python:3.12-slim") == "3.12"
+    assert image_python("node:18") is None
+    assert tox_envs("py{38,39}-django{42,50}, lint") == [
+        "py38-django42", "py38-django50", "py39-django42", "py39-django50", "lint",
+    ]  # fmt: skip
+
+
+def signals(collected: object) -> set[tuple[str, str, int, str]]:
+    return {(s.kind, s.value, s.line, s.usage.value) for s in collected.signals}  # type: ignore[attr-defined]
+
+
+def test_github_workflow_signals() -> None:
+    text = (
+        "jobs:\n  t:\n    steps:\n      - uses: actions/setup-python@v5\n"
+        "      - run: |\n          pip install tox\n          # flake8 .\n          tox -e lint\n"
+        "      - uses: ./.github/actions/setup\n"
+    )
+    out = collect_github_workflow(".github/workflows/ci.yml", text)
+    assert {
+        ("action", "actions/setup-python", 4, "run"),
+        ("package", "tox", 6, "installed"),
+        ("command", "tox", 8, "run"),
+    } <= signals(out)
+    assert not any(s.value == "flake8" for s in out.signals)
+    assert [r.target for r in out.refs] == [
+        ".github/actions/setup/action.yml|.github/actions/setup/action.yaml"
+    ]
+
+
+def test_precommit_pyproject_tox_make_jenkins() -> None:
+    pre = collect_precommit(
+        ".pre-commit-config.yaml",
+        "repos:\n- repo: https://github.com/PyCQA/flake8.git\n  hooks:\n  - id: flake8\n    additional_dependencies: [flake8-bugbear]\n",
+    )
+    assert {
+        ("hook", "flake8", 4, "run"),
+        ("hook_repo", "https://github.com/pycqa/flake8", 4, "run"),
+        ("package", "flake8-bugbear", 5, "installed"),
+    } <= signals(pre)
+    py = collect_pyproject(
+        "pyproject.toml",
+        '[build-system]\nbuild-backend = "hatchling.build"\n\n[dependency-groups]\ndev = [\n  "mypy>=1",\n]\n\n[tool.mypy]\nstrict = true\n',
+    )
+    assert {
+        ("backend", "hatchling.build", 2, "configured"),
+        ("package", "mypy", 6, "installed"),
+        ("pyproject", "tool.mypy", 9, "configured"),
+    } <= signals(py)
+    tox = collect_tox_ini(
+        "tox.ini",
+        "[tox]\nenvlist = py38\n[testenv]\ndeps =\n    pytest\ncommands =\n    pytest {posargs}\n",
+    )
+    assert {
+        ("ini", "tox", 1, "configured"),
+        ("package", "pytest", 5, "installed"),
+        ("command", "pytest", 7, "run"),
+    } <= signals(tox)
+    assert [(p.version, p.line) for p in tox.pythons] == [("3.8", 2)]
+    make = collect_makefile(
+        "Makefile", "# isort .\nlint:\n\t@ruff check . \\\n\t  --fix\n\t-mypy src  # pylint\n"
+    )
+    assert {(s.value, s.line) for s in make.signals} == {("ruff", 3), ("mypy", 5)}
+    jenkins = collect_jenkinsfile(
+        "Jenkinsfile", "// sh 'pylint x'\nnode {\n  sh '''\n    pytest\n  '''\n  bat \"tox\"\n}\n"
+    )
+    assert {(s.value, s.line) for s in jenkins.signals} == {("pytest", 4), ("tox", 6)}
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [(".github/workflows/a.yaml", "collect_github_workflow"), ("sub/pyproject.toml", None), ("docs/requirements.txt", "collect_requirements"),
+     ("requirements-dev.txt", "collect_requirements"), ("services/api/Dockerfile", "collect_dockerfile"), ("README.md", None)],
+)  # fmt: skip
+def test_collector_dispatch(path: str, name: str | None) -> None:
+    collector = collector_for(path)
+    assert (collector.__name__ if collector else None) == name
