@@ -54,7 +54,10 @@ def expected(name: str) -> dict[str, Any]:
     return tomllib.loads((FIXTURES / name / "expected.toml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["requests", "nose", "repo-review", "traps"])
+FIXTURE_NAMES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.toml").is_file())
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
 def test_fixture_detects_exactly_the_expected_tools(name: str) -> None:
     want = expected(name)
     found = detected(tooling(FIXTURES / name))
@@ -150,6 +153,27 @@ def test_repo_review_modern_stack() -> None:
     assert values(result, "tooling.categories.missing") == {"repo": 1}
 
 
+def test_flask_runs_tools_through_native_tox_toml() -> None:
+    result = tooling(FIXTURES / "flask")
+    found = detected(result)
+    assert ("pyproject.toml", 192, "run") in _evidence(found["pytest"])  # [tool.tox.env_run_base]
+    assert found["mypy"]["usage"] == ["configured", "installed", "run"]
+    assert ("pyproject.toml", 236, "run") in _evidence(found["pre-commit-autoupdate"])
+    assert values(result, "tooling.unused") == {
+        "coverage": 1
+    }  # [tool.coverage] but nothing runs it
+
+
+def test_poetry_local_actions_in_a_checkout_subfolder_are_not_stale() -> None:
+    result = tooling(FIXTURES / "poetry")
+    # `uses: ./poetry/.github/actions/...` after `actions/checkout` with `path: poetry`;
+    # `./poetry-github/...` is a sparse checkout of this repository as well
+    assert values(result, "tooling.stale_refs.total") == {"repo": 0}
+    assert ".github/actions/poetry-install/action.yaml" in {
+        e["path"] for e in detected(result)["poetry"]["evidence"]
+    }
+
+
 def test_traps_findings() -> None:
     result = tooling(FIXTURES / "traps")
     found = detected(result)
@@ -165,7 +189,8 @@ def test_traps_findings() -> None:
 
 def test_every_emitted_metric_is_declared() -> None:
     declared = {spec.key for spec in METRICS}
-    for name in ("requests", "nose", "repo-review", "traps"):
+    assert len(FIXTURE_NAMES) == 6
+    for name in FIXTURE_NAMES:
         result = tooling(FIXTURES / name)
         assert {m.metric for m in result.measurements} <= declared
         assert {f.key for f in result.facts} <= {"tooling.detected", "tooling.unparsed"}

@@ -12,6 +12,7 @@ import ast
 import fnmatch
 import json
 import re
+import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -241,9 +242,10 @@ def collect_github_workflow(path: str, text: str) -> Collected:
         if not isinstance(doc, dict):
             continue
         _collect_pythons(doc, path, out, "github-actions")
+        checkouts = _checkout_paths(doc)
         for key, value in walk(doc):
             if key == "uses" and isinstance(value, str):
-                _github_uses(value, path, out)
+                _github_uses(value, path, out, checkouts)
             elif key == "run" and isinstance(value, str):
                 out.script(value, path, detail="GitHub Actions step")
         for step, env in _github_steps(doc):
@@ -251,10 +253,31 @@ def collect_github_workflow(path: str, text: str) -> Collected:
     return out
 
 
-def _github_uses(value: str, path: str, out: Collected) -> None:
+def _checkout_paths(doc: Mapping[str, Any]) -> dict[str, bool]:
+    """Folders that actions/checkout steps fill: True when with another repository's files."""
+    found: dict[str, bool] = {}
+    for step, _env in _github_steps(doc):
+        uses = step.get("uses")
+        inputs = table(step.get("with"))
+        if (
+            isinstance(uses, str)
+            and uses.lower().startswith("actions/checkout")
+            and inputs.get("path")
+        ):
+            repository = str(inputs.get("repository") or "${{ github.repository }}")
+            found[join_path("", str(inputs["path"]))] = "github.repository" not in repository
+    return found
+
+
+def _github_uses(value: str, path: str, out: Collected, checkouts: Mapping[str, bool]) -> None:
     ref = value.strip()
     if ref.startswith("./"):
         target = join_path("", ref.split("@", 1)[0])
+        folder, _, rest = target.partition("/")
+        if folder in checkouts:
+            if checkouts[folder]:
+                return  # an action in another repository's checkout: not ours to resolve
+            target = rest  # this repository, checked out into a subfolder
         if target.endswith((".yml", ".yaml")):
             out.refs.append(FileRef(target, path, line_of(value), "uses: local workflow"))
         else:
@@ -686,6 +709,8 @@ def _script_strings(value: Any) -> list[str]:  # noqa: ANN401
 
 def _pyproject_pythons(tool: Mapping[str, Any], path: str, text: str, out: Collected) -> None:
     tox = tool.get("tox")
+    if isinstance(tox, dict) and "legacy_tox_ini" not in tox:
+        _tox_native(tox, path, text, out)
     if isinstance(tox, dict) and isinstance(tox.get("legacy_tox_ini"), str):
         start = find_line(text, "legacy_tox_ini")
         for sub in (collect_tox_ini(path, tox["legacy_tox_ini"]),):
@@ -776,23 +801,42 @@ def _tox_testenv(
 
 
 def collect_tox_toml(path: str, text: str) -> Collected:
-    """tox.toml: env commands (lists of argument lists) and deps."""
+    """tox.toml: env commands (lists of argument lists), deps and env_list."""
     out = Collected()
-    data = load_toml(text)
-    for key, value in walk(data):
-        if key in {"commands", "commands_pre", "commands_post"} and isinstance(value, list):
-            words = [str(v) for v in value if isinstance(v, str)]
-            if words:
-                out.add_scan(
-                    scan_script(" ".join(words), find_line(text, words[0])),
-                    path,
-                    detail="tox.toml commands",
-                )
-        elif key == "deps" and isinstance(value, str):
-            _requirement_line(
-                value, path, find_line(text, value), out, parent(path), "tox.toml deps"
-            )
+    _tox_native(load_toml(text), path, text, out)
     return out
+
+
+def _tox_native(data: Mapping[str, Any], path: str, text: str, out: Collected) -> None:
+    """The TOML form of tox's configuration: tox.toml, or pyproject's [tool.tox] without legacy_tox_ini."""
+    for key, value in walk(data):
+        if not isinstance(value, list):
+            continue
+        if key in {"commands", "commands_pre", "commands_post"}:
+            _tox_commands(value, path, text, out)
+        elif key == "deps":
+            for dep in (d for d in value if isinstance(d, str)):
+                _requirement_line(dep, path, find_line(text, dep), out, parent(path), "tox deps")
+        elif key in {"env_list", "envlist"}:
+            _tox_env_pythons([str(env) for env in value], path, text, out)
+
+
+def _tox_commands(value: list[Any], path: str, text: str, out: Collected) -> None:
+    commands = value if all(isinstance(v, list) for v in value) else [value]
+    for command in commands:
+        words = [str(v) for v in command if isinstance(v, str)]
+        if words:
+            line = find_line(text, f'"{words[0]}"', toml_table_line(text, "tool.tox"))
+            out.add_scan(scan_script(shlex.join(words), line), path, detail="tox commands")
+
+
+def _tox_env_pythons(envs: list[str], path: str, text: str, out: Collected) -> None:
+    for env in envs:
+        for factor in env.split("-"):
+            version = python_version(factor) if factor.startswith("py") else None
+            if version:
+                line = find_line(text, f'"{env}"')
+                out.pythons.append(PythonVersion(version, path, line, "tox env_list"))
 
 
 def collect_requirements(path: str, text: str) -> Collected:
