@@ -389,3 +389,12 @@ def test_precision_script_prints_figures(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "precision 1.000  recall 1.000" in out
     assert ", 0 detected" in out
+
+
+def test_self_audit_ignores_fixture_folders() -> None:
+    result = tooling(Path(__file__).parents[1])
+    found = detected(result)
+    assert {"ruff", "mypy", "pytest", "hatchling", "coverage"} <= set(found)
+    paths = {e["path"] for data in found.values() for e in data["evidence"]}
+    assert not any(p.startswith("tests/fixtures/") for p in paths)
+    assert values(result, "tooling.stale_refs.total") == {"repo": 0}

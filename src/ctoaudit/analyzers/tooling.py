@@ -45,6 +45,8 @@ from ctoaudit.tooling.parsing import ParseError, decode_text
 
 NAME = "tooling"
 DEFAULT_MAX_CONFIG_BYTES = 2 * 1024 * 1024
+DEFAULT_EXCLUDE = ("fixtures", "testdata", "test_data", "vendor", "vendored", "third_party")
+"""Folders whose config files are samples or someone else's, not the repository's own tooling."""
 
 
 class ToolingOptions(BaseModel):
@@ -67,7 +69,8 @@ class ToolingOptions(BaseModel):
         default_factory=list, description="Catalogue tool ids never to report."
     )
     exclude: list[str] = Field(
-        default_factory=list, description="Globs of paths not to read for evidence."
+        default_factory=lambda: list(DEFAULT_EXCLUDE),
+        description="Globs of paths (or folder names) not read for evidence; replaces the default.",
     )
     max_config_bytes: int = Field(
         default=DEFAULT_MAX_CONFIG_BYTES,
