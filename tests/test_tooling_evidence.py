@@ -7,18 +7,11 @@ from pydantic import ValidationError
 
 from ctoaudit.analyzers.tooling import python_eol_table
 from ctoaudit.tooling.catalogue import OUTDATED, Status, ToolSpec, builtin_catalogue
-from ctoaudit.tooling.collectors import (
-    collect_github_workflow,
-    collect_jenkinsfile,
-    collect_makefile,
-    collect_precommit,
-    collect_pyproject,
-    collect_tox_ini,
-    collector_for,
-    image_python,
-    python_version,
-    tox_envs,
-)
+from ctoaudit.tooling.ci import collect_github_workflow, collect_jenkinsfile, collect_precommit
+from ctoaudit.tooling.collectors import collector_for
+from ctoaudit.tooling.evidence import image_python, python_version, tox_envs
+from ctoaudit.tooling.python_project import collect_pyproject, collect_tox_ini
+from ctoaudit.tooling.runners import collect_makefile
 from ctoaudit.tooling.commands import requirement_name, scan_script
 from ctoaudit.tooling.parsing import LineStr, ParseError, load_jsonc, load_yaml, parse_ini
 

@@ -39,8 +39,9 @@ from ctoaudit.tooling.catalogue import (
     builtin_catalogue,
     customize,
 )
-from ctoaudit.tooling.collectors import Collected, FileRef, PythonVersion, collector_for
+from ctoaudit.tooling.collectors import collector_for
 from ctoaudit.tooling.detect import ToolUse, detect_tools
+from ctoaudit.tooling.evidence import Collected, FileRef, PythonVersion
 from ctoaudit.tooling.parsing import ParseError, decode_text
 
 NAME = "tooling"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pydantic import JsonValue
 
 from ctoaudit.tooling.catalogue import Catalogue, ToolSpec, Usage
-from ctoaudit.tooling.collectors import Signal
 from ctoaudit.tooling.commands import normalize_package
+from ctoaudit.tooling.evidence import Signal
 
 _USAGE_ORDER = {Usage.CONFIGURED: 0, Usage.INSTALLED: 1, Usage.RUN: 2}
 
