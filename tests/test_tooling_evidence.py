@@ -203,3 +203,25 @@ def test_precommit_pyproject_tox_make_jenkins() -> None:
 def test_collector_dispatch(path: str, name: str | None) -> None:
     collector = collector_for(path)
     assert (collector.__name__ if collector else None) == name
+
+
+def test_token_uploads_only_where_trusted_publishing_applies() -> None:
+    from ctoaudit.tooling.ci import collect_gitlab
+
+    gitlab = (
+        "pypi:\n  script:\n    - twine upload dist/*\n"
+        "oidc:\n  id_tokens:\n    PYPI_ID_TOKEN: {aud: pypi}\n  script:\n    - twine upload dist/*\n"
+        "internal:\n  script:\n    - TWINE_PASSWORD=${CI_JOB_TOKEN} twine upload --repository-url ${CI_API_V4_URL}/projects/1/packages/pypi dist/*\n"
+    )
+    assert [(u.line, u.method) for u in collect_gitlab(".gitlab-ci.yml", gitlab).uploads] == [
+        (3, "twine upload in job pypi without id_tokens")
+    ]
+    github = (
+        "jobs:\n  a:\n    steps:\n"
+        "      - run: twine upload --repository-url https://nexus.example.com/pypi -p ${{ secrets.NEXUS }} dist/*\n"
+        "      - run: twine upload -u __token__ -p ${{ secrets.PYPI }} dist/*\n"
+        "      - uses: pypa/gh-action-pypi-publish@release/v1\n"
+    )
+    assert [
+        u.line for u in collect_github_workflow(".github/workflows/release.yml", github).uploads
+    ] == [5]

@@ -133,6 +133,17 @@ def _github_steps(doc: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], dict
                 yield step, {**top_env, **job_env, **step_env}
 
 
+_PRIVATE_INDEX = re.compile(r"CI_JOB_TOKEN|CI_API_V4_URL|--repository-url[= ]+(?!\S*pypi\.org)\S+")
+
+
+def _to_pypi(script: str) -> bool:
+    """False when an upload clearly targets a private index, where PyPI's trusted publishing does not apply.
+
+    GitLab's own package registry (CI_JOB_TOKEN, CI_API_V4_URL) and a `--repository-url` off pypi.org.
+    """
+    return _PRIVATE_INDEX.search(script) is None
+
+
 def _github_upload(step: dict[str, Any], env: dict[str, Any], path: str, out: Collected) -> None:
     uses = step.get("uses")
     if isinstance(uses, str) and uses.lower().startswith("pypa/gh-action-pypi-publish"):
@@ -149,7 +160,7 @@ def _github_upload(step: dict[str, Any], env: dict[str, Any], path: str, out: Co
             )
         return
     run = step.get("run")
-    if isinstance(run, str) and _PUBLISH.search(run):
+    if isinstance(run, str) and _PUBLISH.search(run) and _to_pypi(run):
         env_text = " ".join(f"{k}={v}" for k, v in env.items())
         if _TOKEN_MARKERS.search(f" {run} ") or _TOKEN_MARKERS.search(env_text):
             method = _PUBLISH.search(run).group(1)  # type: ignore[union-attr]
@@ -175,7 +186,12 @@ def collect_gitlab(path: str, text: str) -> Collected:
             if not isinstance(job, dict) or "id_tokens" in job:
                 continue
             for key, value in walk(job):
-                if key in _GITLAB_SCRIPT_KEYS and isinstance(value, str) and _PUBLISH.search(value):
+                if (
+                    key in _GITLAB_SCRIPT_KEYS
+                    and isinstance(value, str)
+                    and _PUBLISH.search(value)
+                    and _to_pypi(str(job))
+                ):
                     method = _PUBLISH.search(value).group(1)  # type: ignore[union-attr]
                     out.uploads.append(
                         TokenUpload(

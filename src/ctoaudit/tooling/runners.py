@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ctoaudit.tooling.catalogue import Usage
 from ctoaudit.tooling.commands import (
     requirement_name,
@@ -186,6 +184,3 @@ def collect_conda_env(path: str, text: str) -> Collected:
                         )
                     )
     return out
-
-
-Collector = Callable[[str, str], Collected]
