@@ -398,3 +398,22 @@ def test_self_audit_ignores_fixture_folders() -> None:
     paths = {e["path"] for data in found.values() for e in data["evidence"]}
     assert not any(p.startswith("tests/fixtures/") for p in paths)
     assert values(result, "tooling.stale_refs.total") == {"repo": 0}
+
+
+def test_a_collector_bug_on_one_file_is_a_skip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctoaudit.analyzers.tooling as module
+
+    real = module.collector_for
+
+    def broken(path: str) -> Any:
+        if path == "Makefile":
+            return lambda _path, _text: {}["boom"]
+        return real(path)
+
+    monkeypatch.setattr(module, "collector_for", broken)
+    root = write(tmp_path, {"Makefile": "x:\n\truff .\n", ".pre-commit-config.yaml": "repos: []\n"})
+    result = tooling(root)
+    assert skips(result) == {"Makefile": "could not read its structure: KeyError: 'boom'"}
+    assert "pre-commit" in detected(result)

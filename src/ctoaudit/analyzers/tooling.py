@@ -226,6 +226,9 @@ def _collect(
             skips.append(Skip(analyzer=NAME, path=entry.path, reason=str(exc)))
         except RecursionError:
             skips.append(Skip(analyzer=NAME, path=entry.path, reason="nested too deeply to parse"))
+        except Exception as exc:  # noqa: BLE001 - a collector bug on one odd file must not lose the rest
+            reason = f"could not read its structure: {type(exc).__name__}: {exc}"
+            skips.append(Skip(analyzer=NAME, path=entry.path, reason=reason))
     return collected, skips, read
 
 
