@@ -417,3 +417,25 @@ def test_a_collector_bug_on_one_file_is_a_skip(
     result = tooling(root)
     assert skips(result) == {"Makefile": "could not read its structure: KeyError: 'boom'"}
     assert "pre-commit" in detected(result)
+
+
+def test_example_project_old_stack() -> None:
+    result = tooling(Path(__file__).parents[1] / "examples" / "inventory-service")
+    found = detected(result)
+    assert set(found) == {
+        "black",
+        "flake8",
+        "isort",
+        "nose",
+        "pytest",
+        "setuptools",
+        "tox",
+        "travis-ci",
+    }
+    assert {tool: data["successor"] for tool, data in found.items() if data.get("successor")} == {
+        "black": "ruff", "flake8": "ruff", "isort": "ruff", "nose": "pytest", "travis-ci": "github-actions",
+    }  # fmt: skip
+    assert found["flake8"]["usage"] == ["configured", "installed", "run"]
+    assert found["nose"]["usage"] == ["installed"]
+    assert sorted(values(result, "tooling.python.eol")) == ["3.6", "3.7", "3.8"]
+    assert values(result, "tooling.tools.outdated") == {"repo": 4}
