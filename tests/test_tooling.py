@@ -189,7 +189,7 @@ def test_traps_findings() -> None:
 
 def test_every_emitted_metric_is_declared() -> None:
     declared = {spec.key for spec in METRICS}
-    assert len(FIXTURE_NAMES) == 6
+    assert len(FIXTURE_NAMES) == 7
     for name in FIXTURE_NAMES:
         result = tooling(FIXTURES / name)
         assert {m.metric for m in result.measurements} <= declared
