@@ -120,6 +120,12 @@ def test_nose_is_an_old_stack() -> None:
     assert found["nose"]["successor"] == "pytest"
     assert found["travis-ci"]["status"] == "deprecated"
     assert values(result, "tooling.status.unmaintained") == {"nose": 1}
+    nose = next(m for m in result.measurements if m.metric == "tooling.status.unmaintained")
+    assert (nose.path, nose.line, nose.labels) == (
+        "setup.cfg",
+        1,
+        {"category": "test", "successor": "pytest"},
+    )
     assert set(values(result, "tooling.status.deprecated")) == {"travis-ci", "setup-py-invocation"}
     assert values(result, "tooling.tools.outdated") == {"repo": 3}
     eol = values(result, "tooling.python.eol")

@@ -238,6 +238,7 @@ def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
     unused = 0
     for tool_id, use in uses.items():
         tool = use.tool
+        first = use.sorted_evidence()[0]  # the strongest evidence locates findings about the tool
         if tool.status in OUTDATED:
             outdated += 1
             labels = {"category": tool.category, "successor": tool.successor or ""}
@@ -246,12 +247,13 @@ def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
                     metric=f"tooling.status.{tool.status.value}",
                     value=1,
                     scope=tool_id,
+                    path=first.path,
+                    line=first.line,
                     labels=labels,
                 )
             )
         if use.usage == [Usage.CONFIGURED] and not tool.configured_is_used:
             unused += 1
-            first = use.sorted_evidence()[0]
             out.append(
                 Measurement(
                     metric="tooling.unused",
