@@ -445,3 +445,29 @@ def test_example_project_old_stack() -> None:
     assert found["nose"]["usage"] == ["installed"]
     assert sorted(values(result, "tooling.python.eol")) == ["3.6", "3.7", "3.8"]
     assert values(result, "tooling.tools.outdated") == {"repo": 4}
+
+
+def test_audit_of_an_older_commit_reads_git_objects(make_repo: Any, tmp_path: Path) -> None:
+    from ctoaudit.snapshot import open_snapshot
+
+    repo = make_repo()
+    old = repo.commit(
+        {".travis.yml": "language: python\npython: ['2.7']\nscript: nosetests\n"}, "travis"
+    )
+    repo.git("rm", "-q", ".travis.yml")
+    repo.commit(
+        {".github/workflows/ci.yml": "jobs:\n  t:\n    steps:\n      - run: pytest\n"}, "actions"
+    )
+    snapshot = open_snapshot(str(repo.path), ref=old, cache_root=tmp_path / "cache")
+    report = run_audit(
+        snapshot,
+        Settings(jobs=1),
+        {"tooling": ToolingAnalyzer},
+        AuditOptions(clock=lambda: AUDIT_DAY),
+    )
+    result = report.analyzers["tooling"]
+    assert set(detected(result)) == {"nose", "travis-ci"}
+    assert values(result, "tooling.python.eol") == {
+        "2.7": (AUDIT_DAY.date() - datetime(2020, 1, 1).date()).days
+    }
+    assert (repo.path / ".github/workflows/ci.yml").is_file()  # the working tree is untouched
