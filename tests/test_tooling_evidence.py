@@ -225,3 +225,69 @@ def test_token_uploads_only_where_trusted_publishing_applies() -> None:
     assert [
         u.line for u in collect_github_workflow(".github/workflows/release.yml", github).uploads
     ] == [5]
+
+
+CIRCLECI = """\
+version: 2.1
+jobs:
+  test:
+    docker:
+      - image: cimg/python:3.8
+    steps:
+      - checkout
+      - run: pip install tox
+      - run:
+          name: tests
+          command: tox -e py38
+"""
+AZURE = """\
+strategy:
+  matrix:
+    py37:
+      python.version: '3.7'
+steps:
+  - task: UsePythonVersion@0
+    inputs:
+      versionSpec: '$(python.version)'
+  - script: |
+      python -m pip install nox
+      nox -s tests
+  - bash: mypy src
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "expected", "pythons"),
+    [
+        (".circleci/config.yml", CIRCLECI, {("package", "tox", 8), ("command", "tox", 11)}, {("3.8", 5)}),
+        ("azure-pipelines.yml", AZURE, {("package", "nox", 10), ("command", "nox", 11), ("command", "mypy", 12)}, {("3.7", 4)}),
+        ("appveyor.yml", "install:\n  - cmd: pip install pytest\ntest_script:\n  - pytest\n", {("package", "pytest", 2), ("command", "pytest", 4)}, set()),
+        ("bitbucket-pipelines.yml", "image: python:3.6\npipelines:\n  default:\n    - step:\n        script:\n          - pytest\n", {("command", "pytest", 6)}, {("3.6", 1)}),
+        ("Dockerfile", "FROM python:3.9-slim AS base\nRUN pip install --no-cache-dir \\\n    uv && uv sync\n# RUN pytest\n", {("package", "uv", 2), ("command", "uv", 2)}, {("3.9", 1)}),
+        (".devcontainer/devcontainer.json", '{\n  // dev\n  "image": "mcr.microsoft.com/devcontainers/python:3.11",\n  "postCreateCommand": "pip install pre-commit && pre-commit install",\n}\n', {("package", "pre-commit", 4), ("command", "pre-commit", 4)}, {("3.11", 3)}),
+        ("justfile", "# just lint\nlint:\n    ruff check .\n", {("command", "ruff", 3)}, set()),
+        ("Taskfile.yml", "tasks:\n  lint:\n    cmds:\n      - ruff check .\n", {("command", "ruff", 4)}, set()),
+        ("Pipfile", '[packages]\nrequests = "*"\n\n[dev-packages]\npytest = "*"\n', {("package", "pytest", 5)}, set()),
+        ("Pipfile.lock", '{"default": {"requests": {}}, "develop": {"black": {"version": "==24.1.0"}}}', {("package", "black", 1)}, set()),
+        ("environment.yml", "dependencies:\n  - python=3.11\n  - pytest\n  - pip:\n    - ruff==0.6\n", {("package", "python", 2), ("package", "pytest", 3), ("package", "ruff", 5)}, set()),
+        ("requirements/dev.txt", "-r base.txt\n-c ../constraints.txt\nflake8==7  # lint\n# isort\n", {("package", "flake8", 3)}, set()),
+    ],
+)  # fmt: skip
+def test_collectors(
+    path: str, text: str, expected: set[tuple[str, str, int]], pythons: set[tuple[str, int]]
+) -> None:
+    collector = collector_for(path)
+    assert collector is not None
+    out = collector(path, text)
+    assert {(s.kind, s.value, s.line) for s in out.signals if s.value != "pip"} == expected
+    assert {(p.version, p.line) for p in out.pythons} == pythons
+
+
+def test_requirement_files_reference_relative_to_their_folder() -> None:
+    out = collector_for("requirements/dev.txt")(
+        "requirements/dev.txt", "-r base.txt\n-c ../constraints.txt\n"
+    )  # type: ignore[misc]
+    assert [(r.target, r.line) for r in out.refs] == [
+        ("requirements/base.txt", 1),
+        ("constraints.txt", 2),
+    ]
