@@ -195,7 +195,7 @@ def test_traps_findings() -> None:
 
 def test_every_emitted_metric_is_declared() -> None:
     declared = {spec.key for spec in METRICS}
-    assert len(FIXTURE_NAMES) == 7
+    assert len(FIXTURE_NAMES) == 8
     for name in FIXTURE_NAMES:
         result = tooling(FIXTURES / name)
         assert {m.metric for m in result.measurements} <= declared
@@ -471,3 +471,20 @@ def test_audit_of_an_older_commit_reads_git_objects(make_repo: Any, tmp_path: Pa
         "2.7": (AUDIT_DAY.date() - datetime(2020, 1, 1).date()).days
     }
     assert (repo.path / ".github/workflows/ci.yml").is_file()  # the working tree is untouched
+
+
+def test_cibuildwheel_runs_on_four_ci_services() -> None:
+    result = tooling(FIXTURES / "cibuildwheel")
+    dup = next(
+        m for m in result.measurements if m.metric == "tooling.duplicates" and m.scope == "ci"
+    )
+    assert (dup.value, dup.labels) == (
+        3,
+        {"tools": "azure-pipelines,circleci,github-actions,gitlab-ci"},
+    )
+    found = detected(result)
+    assert (".gitlab-ci.yml", 22, "run") in _evidence(found["docker"])
+    assert ("azure-pipelines.yml", 77, "run") in _evidence(found["docker"])
+    assert values(result, "tooling.python.eol_versions") == {
+        "repo": 0
+    }  # python:3.13 image, 3.11+ matrix
