@@ -291,3 +291,23 @@ def test_requirement_files_reference_relative_to_their_folder() -> None:
         ("requirements/base.txt", 1),
         ("constraints.txt", 2),
     ]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("$(PYTHON) -m pytest tests", ["pytest"]),
+        ("$(VENV)/bin/mypy src", ["mypy"]),
+        ("${{ steps.py.outputs.python-path }} -m pytest", ["pytest"]),
+        ("tox -e ${{ matrix.env }}", ["tox"]),
+        ("SOURCE_DATE_EPOCH=$(git log -1 --pretty=%ct) python -m build", ["git", "build"]),
+    ],
+)
+def test_variables_and_expressions(script: str, expected: list[str]) -> None:
+    assert programs(script) == expected
+
+
+def test_templated_requirement_files_are_not_checked() -> None:
+    assert scan_script("$PYTHON -m pip install -r $REQS flake8", 1).file_refs == [
+        ("$reqs", 1, "pip -r")
+    ]

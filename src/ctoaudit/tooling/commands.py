@@ -103,6 +103,30 @@ def _logical_lines(script: str, first_line: int) -> Iterator[tuple[str, int]]:
         yield " ".join(pending), start
 
 
+_EXPRESSION = re.compile(r"\$\{\{[^}]*\}\}")
+_VARIABLE = re.compile(r"\$(?:\(([A-Za-z_]\w*)\)|\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
+_PYTHON_VARIABLE = re.compile(
+    r"^(env)?py(thon)?\d*(_?(bin|exe|cmd|executable|interpreter))?$", re.IGNORECASE
+)
+
+
+def _expand_variables(line: str) -> str:
+    """Make variables and CI expressions as single words; one naming the interpreter becomes `python`.
+
+    `$(PYTHON) -m pytest` runs pytest and `$(VENV)/bin/mypy` runs mypy; the values are unknown
+    without running anything, but their shape is enough.
+    """
+
+    def variable(match: re.Match[str]) -> str:
+        name = next(g for g in match.groups() if g)
+        return "python" if _PYTHON_VARIABLE.match(name) else f"${name.lower()}"
+
+    def expression(match: re.Match[str]) -> str:
+        return "python" if "python" in match.group(0).lower() else "$expr"
+
+    return _VARIABLE.sub(variable, _EXPRESSION.sub(expression, line))
+
+
 def _split_words(line: str) -> list[str]:
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
     lexer.whitespace_split = True
@@ -219,7 +243,7 @@ def scan_script(script: str, first_line: int) -> CommandScan:
     """Programs, installs and requirement files of a shell script whose first line is `first_line`."""
     scan = CommandScan()
     for text, line in _logical_lines(script, first_line):
-        for simple in _simple_commands(_split_words(text)):
+        for simple in _simple_commands(_split_words(_expand_variables(text))):
             for words in _unwrap(simple):
                 program = _program_name(words[0])
                 scan.invocations.append(Invocation(program, tuple(words[1:]), line))
