@@ -36,7 +36,9 @@ def detected_tools(root: Path) -> set[str]:
 def main() -> int:
     """Print a row per fixture and the totals; exit 1 when a trap was detected."""
     total_tp = total_fp = total_fn = trap_hits = traps = 0
-    print(f"{'fixture':<14}{'expected':>9}{'found':>7}{'TP':>5}{'FP':>5}{'FN':>5}{'traps':>7}{'trap FP':>9}")
+    print(
+        f"{'fixture':<14}{'expected':>9}{'found':>7}{'TP':>5}{'FP':>5}{'FN':>5}{'traps':>7}{'trap FP':>9}"
+    )
     for folder in sorted(p for p in FIXTURES.iterdir() if (p / "expected.toml").is_file()):
         expected = tomllib.loads((folder / "expected.toml").read_text(encoding="utf-8"))
         want, absent = set(expected["tools"]), set(expected["absent"])
@@ -45,15 +47,21 @@ def main() -> int:
         hits = found & absent
         total_tp, total_fp, total_fn = total_tp + tp, total_fp + fp, total_fn + fn
         traps, trap_hits = traps + len(absent), trap_hits + len(hits)
-        print(f"{folder.name:<14}{len(want):>9}{len(found):>7}{tp:>5}{fp:>5}{fn:>5}{len(absent):>7}{len(hits):>9}")
+        print(
+            f"{folder.name:<14}{len(want):>9}{len(found):>7}{tp:>5}{fp:>5}{fn:>5}{len(absent):>7}{len(hits):>9}"
+        )
         for tool in sorted(found - want):
             print(f"  false positive: {tool}")
         for tool in sorted(want - found):
             print(f"  missed: {tool}")
     precision = total_tp / (total_tp + total_fp) if total_tp + total_fp else 1.0
     recall = total_tp / (total_tp + total_fn) if total_tp + total_fn else 1.0
-    print(f"precision {precision:.3f}  recall {recall:.3f}  ({total_tp} TP, {total_fp} FP, {total_fn} FN)")
-    print(f"traps: {traps} tool names planted or found in comments/rule families/commented steps, {trap_hits} detected")
+    print(
+        f"precision {precision:.3f}  recall {recall:.3f}  ({total_tp} TP, {total_fp} FP, {total_fn} FN)"
+    )
+    print(
+        f"traps: {traps} tool names planted or found in comments/rule families/commented steps, {trap_hits} detected"
+    )
     return 1 if trap_hits else 0
 
 

@@ -6,19 +6,20 @@ import json
 import runpy
 import time
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import ctoaudit.analyzers.tooling as module
 from ctoaudit.analyzers.tooling import METRICS, ToolingAnalyzer
 from ctoaudit.config import Settings
 from ctoaudit.engine import AuditOptions, run_audit
 from ctoaudit.errors import ConfigError
 from ctoaudit.model import AnalyzerResult, AnalyzerStatus, AuditReport
 from ctoaudit.render.terminal import render
-from ctoaudit.snapshot import DirectorySnapshot
+from ctoaudit.snapshot import DirectorySnapshot, open_snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tooling"
 AUDIT_DAY = datetime(2026, 11, 26, 12, tzinfo=UTC)
@@ -130,7 +131,7 @@ def test_nose_is_an_old_stack() -> None:
     assert values(result, "tooling.tools.outdated") == {"repo": 3}
     eol = values(result, "tooling.python.eol")
     assert sorted(eol) == ["2.6", "2.7", "3.1", "3.2", "3.3", "3.4", "3.5"]
-    assert eol["2.7"] == (AUDIT_DAY.date() - datetime(2020, 1, 1).date()).days
+    assert eol["2.7"] == (AUDIT_DAY.date() - date(2020, 1, 1)).days
     # `{envpython} setup.py build_tests` in tox.ini and `python setup.py build_tests` on Travis
     assert {(".travis.yml", 14, "run"), ("tox.ini", 46, "run")} <= _evidence(
         found["setup-py-invocation"]
@@ -409,8 +410,6 @@ def test_self_audit_ignores_fixture_folders() -> None:
 def test_a_collector_bug_on_one_file_is_a_skip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ctoaudit.analyzers.tooling as module
-
     real = module.collector_for
 
     def broken(path: str) -> Any:
@@ -448,8 +447,6 @@ def test_example_project_old_stack() -> None:
 
 
 def test_audit_of_an_older_commit_reads_git_objects(make_repo: Any, tmp_path: Path) -> None:
-    from ctoaudit.snapshot import open_snapshot
-
     repo = make_repo()
     old = repo.commit(
         {".travis.yml": "language: python\npython: ['2.7']\nscript: nosetests\n"}, "travis"
@@ -468,7 +465,7 @@ def test_audit_of_an_older_commit_reads_git_objects(make_repo: Any, tmp_path: Pa
     result = report.analyzers["tooling"]
     assert set(detected(result)) == {"nose", "travis-ci"}
     assert values(result, "tooling.python.eol") == {
-        "2.7": (AUDIT_DAY.date() - datetime(2020, 1, 1).date()).days
+        "2.7": (AUDIT_DAY.date() - date(2020, 1, 1)).days
     }
     assert (repo.path / ".github/workflows/ci.yml").is_file()  # the working tree is untouched
 

@@ -7,13 +7,18 @@ from pydantic import ValidationError
 
 from ctoaudit.analyzers.tooling import python_eol_table
 from ctoaudit.tooling.catalogue import OUTDATED, Status, ToolSpec, builtin_catalogue
-from ctoaudit.tooling.ci import collect_github_workflow, collect_jenkinsfile, collect_precommit
+from ctoaudit.tooling.ci import (
+    collect_github_workflow,
+    collect_gitlab,
+    collect_jenkinsfile,
+    collect_precommit,
+)
 from ctoaudit.tooling.collectors import collector_for
+from ctoaudit.tooling.commands import requirement_name, scan_script
 from ctoaudit.tooling.evidence import image_python, python_version, tox_envs
+from ctoaudit.tooling.parsing import LineStr, ParseError, load_jsonc, load_yaml, parse_ini
 from ctoaudit.tooling.python_project import collect_pyproject, collect_tox_ini
 from ctoaudit.tooling.runners import collect_makefile
-from ctoaudit.tooling.commands import requirement_name, scan_script
-from ctoaudit.tooling.parsing import LineStr, ParseError, load_jsonc, load_yaml, parse_ini
 
 
 def test_catalogue_size_categories_and_sources() -> None:
@@ -26,7 +31,8 @@ def test_catalogue_size_categories_and_sources() -> None:
     assert len(catalogue.categories) == 16
     for tool in catalogue.tools:
         if tool.status is not Status.FINE or tool.successor:
-            assert tool.rationale and tool.source, tool.id
+            assert tool.rationale, tool.id
+            assert tool.source, tool.id
         if tool.status in OUTDATED:
             assert tool.successor, f"{tool.id}: an outdated tool names what replaces it"
     outdated = {t.id for t in catalogue.tools if t.status in OUTDATED}
@@ -206,8 +212,6 @@ def test_collector_dispatch(path: str, name: str | None) -> None:
 
 
 def test_token_uploads_only_where_trusted_publishing_applies() -> None:
-    from ctoaudit.tooling.ci import collect_gitlab
-
     gitlab = (
         "pypi:\n  script:\n    - twine upload dist/*\n"
         "oidc:\n  id_tokens:\n    PYPI_ID_TOKEN: {aud: pypi}\n  script:\n    - twine upload dist/*\n"
