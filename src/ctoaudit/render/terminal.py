@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ctoaudit.model import REPO_SCOPE, AnalyzerResult, AnalyzerStatus, AuditReport, Measurement
 from ctoaudit.render.markdown_blocks import fmt
+from ctoaudit.render.terminal_tooling import tooling_section
 
 WORST_FUNCTIONS = 10
 SKIP_EXAMPLES = 5
@@ -234,6 +235,7 @@ SECTIONS: dict[str, Callable[[AnalyzerResult], RenderableType]] = {
     "complexity": _complexity_section,
     "history": _history_section,
     "dependencies": _dependencies_section,
+    "tooling": tooling_section,
 }
 
 

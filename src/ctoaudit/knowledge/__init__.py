@@ -1,0 +1,1 @@
+"""Data files that encode what ctoaudit knows: the tool catalogue and the Python end-of-life table."""
