@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,11 @@ def run(args: list[str], cwd: Path | None = None) -> float:
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(args)}\n{proc.stderr[-2000:]}")
     return elapsed
+
+
+def _load() -> str:
+    """1, 5 and 15 minute load averages: the machine may be shared, so figures need this context."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def clone(source: Path, dest: Path, *, bare: bool) -> None:
@@ -92,6 +98,7 @@ def main() -> None:
             check=True,
         ).stdout.strip()
         print(f"repository: {args.repo} (head {head}), {args.revisions} revisions")
+        print(f"load average before: {_load()} ({os.cpu_count()} cores)")
 
         cold = trend_seconds(bare, tmp / "cache1", args.revisions, "complexity", tmp / "t1.json")
         warm = trend_seconds(bare, tmp / "cache1", args.revisions, "complexity", tmp / "t1.json")
@@ -116,6 +123,7 @@ def main() -> None:
         print(
             f"history analyzer, 5 years: {seconds:.3f} s for {commits:.0f} commits, {files:.0f} files (target < 2 s)"
         )
+        print(f"load average after: {_load()}")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,13 @@ def test_trend_equals_run_ref_for_each_revision(
             "complexity,history",
         )
         assert run.exit_code == 0, run.stderr
-        assert point["metrics"] == repo_figures(json.loads(run.stdout))
+        audited = json.loads(run.stdout)
+        assert point["metrics"] == repo_figures(audited)
+        assert (point["score"], point["grade"]) == (
+            audited["score"]["overall"],
+            audited["score"]["grade"],
+        )
+        assert point["score"] is not None
     assert trend["points"][-1]["metrics"]["history.bus_factor"] == 2
     assert trend["key_metrics"][0] == "complexity.sloc.total"
 
@@ -116,8 +122,9 @@ def test_markdown_has_a_table_and_mermaid_charts(
     )
     assert result.exit_code == 0, result.stderr
     text = out.read_text()
-    assert "| Date | Commit | SLOC |" in text
+    assert "| Date | Commit | Score | SLOC |" in text
     assert "```mermaid\nxychart-beta" in text
+    assert "## Score" in text
     assert "## Bus factor" in text
     terminal = cli("trend", str(repo.path), "--last", "3", "--analyzers", "complexity,history")
     assert "Bus factor" in terminal.stdout

@@ -28,7 +28,10 @@ from ctoaudit.cache import MemoryLayer, default_cache_dir
 from ctoaudit.engine import (
     AuditOptions,
     AuditRequest,
+    installed_metrics,
+    load_request_ruleset,
     load_snapshot_settings,
+    read_root_file,
     run_audit,
     select_analyzers,
 )
@@ -41,6 +44,9 @@ if TYPE_CHECKING:
     import git
 
     from ctoaudit.analyzers import Analyzer
+    from ctoaudit.config import Settings
+    from ctoaudit.rules.loader import KnownMetrics
+    from ctoaudit.rules.model import RuleSet
 
 TREND_SCHEMA_VERSION = 1
 DEFAULT_LAST = 10
@@ -70,7 +76,11 @@ class TrendPoint(Frozen):
     skips: int = Field(description="Items the audit of this revision skipped.")
     failed: list[str] = Field(default_factory=list, description="Analyzers that crashed.")
     error: str | None = Field(default=None, description="Why the revision could not be audited.")
-    score: float | None = Field(default=None, description="Overall score, once rules are scored.")
+    score: float | None = Field(
+        default=None,
+        description="Overall score (0-100) of the revision under its rule set, as `run --ref` gives it.",
+    )
+    grade: str | None = Field(default=None, description="Grade A-E of the score.")
 
 
 class TrendReport(Frozen):
@@ -207,10 +217,36 @@ def _prewarm(
         run_audit(_BlobUnion(head, revisions), settings, wanted, options)
 
 
+class _Rulesets:
+    """Each revision's rule set as `run --ref` loads it; one load per distinct source.
+
+    A rule set named by `--rules`, by name, or the default is the same for every revision; one read
+    from a file in the revision is keyed by that file's bytes, since it may change along the way.
+    """
+
+    def __init__(self, request: AuditRequest, known: KnownMetrics) -> None:
+        self._request = request
+        self._known = known
+        self._loaded: dict[tuple[str | None, str | None, bytes | None], RuleSet] = {}
+
+    def for_revision(self, snapshot: CommitSnapshot, settings: Settings) -> RuleSet:
+        """The rule set of this revision; ConfigError when it cannot be loaded."""
+        spec = settings.rules
+        in_tree = (
+            self._request.rules is None and spec is not None and self._request.config_file is None
+        )
+        content = read_root_file(snapshot, spec) if in_tree and spec else None
+        key = (self._request.rules, spec, content)
+        if key not in self._loaded:
+            self._loaded[key] = load_request_ruleset(snapshot, settings, self._request, self._known)
+        return self._loaded[key]
+
+
 def _point(snapshot: CommitSnapshot, when: int, request: AuditRequest, options: AuditOptions,
-           analyzers: dict[str, type[Analyzer]]) -> TrendPoint:  # fmt: skip
+           analyzers: dict[str, type[Analyzer]], rulesets: _Rulesets) -> TrendPoint:  # fmt: skip
     try:
         settings = load_snapshot_settings(snapshot, request)
+        ruleset = rulesets.for_revision(snapshot, settings)
         chosen = select_analyzers(analyzers, settings)
     except (ConfigError, UsageError) as exc:
         # `run --ref` of this revision would stop here too; the trend shows the gap and goes on.
@@ -221,7 +257,7 @@ def _point(snapshot: CommitSnapshot, when: int, request: AuditRequest, options: 
             skips=0,
             error=f"not audited: {exc}",
         )
-    report = run_audit(snapshot, settings, chosen, options)
+    report = run_audit(snapshot, settings, chosen, options, ruleset=ruleset)
     metrics = {
         m.metric: m.value
         for result in report.analyzers.values()
@@ -235,6 +271,8 @@ def _point(snapshot: CommitSnapshot, when: int, request: AuditRequest, options: 
         metrics=dict(sorted(metrics.items())),
         skips=len(report.skips),
         failed=failed,
+        score=report.score.overall if report.score else None,
+        grade=report.score.grade if report.score else None,
     )
 
 
@@ -267,7 +305,7 @@ def run_trend(
     analyzers: dict[str, type[Analyzer]],
     options: AuditOptions | None = None,
 ) -> TrendReport:
-    """Audit each selected revision from git objects and collect its repository-level figures."""
+    """Audit and score each selected revision from git objects; collect its repository-level figures."""
     opts = options or AuditOptions()
     chosen_selection = selection.validated()
     head_snapshot = _open_head(request)
@@ -286,9 +324,10 @@ def run_trend(
     snapshots = [(head_snapshot.at(commit), when) for commit, when in revisions]
     _prewarm(head_snapshot, [s for s, _ in snapshots], request, analyzers, per_revision)
     opts.progress.start("trend", len(revisions))
+    rulesets = _Rulesets(request, installed_metrics(analyzers))
     points: list[TrendPoint] = []
     for snapshot, when in snapshots:
-        points.append(_point(snapshot, when, request, per_revision, analyzers))
+        points.append(_point(snapshot, when, request, per_revision, analyzers, rulesets))
         opts.progress.advance()
     warnings += [f"{p.commit[:12]} {p.error}" for p in points if p.error]
     present = {k for p in points for k in p.metrics}

@@ -44,6 +44,10 @@ SHALLOW_HINT = (
     "history (GitHub Actions: actions/checkout with `fetch-depth: 0`; else `git fetch --unshallow`)"
 )
 
+MIN_FILE_COMMITS = 5
+"""Commits a file needs in the window before its ownership figures are judged (label `enough_history`):
+with fewer, one author owning it all is the normal case, not a knowledge island. Our own judgement."""
+
 _SPAN = re.compile(r"^\s*(\d+)\s*(d|days?|w|weeks?|m|months?|y|years?)\s*$", re.IGNORECASE)
 
 
@@ -116,6 +120,7 @@ METRICS: tuple[MetricSpec, ...] = (
     _spec("history.churn", "Lines added plus lines deleted in the window", INFO, "lines", "file"),
     _spec("history.top_author_share", "Share of the file's commits made by its most active author", LOWER, "ratio", "file"),
     _spec("history.last_change_days", "Days from the file's last change to the audited commit", INFO, "days", "file"),
+    _spec("history.owner_inactive_days", "Days from the last commit (to any file) of the file's most active author to the audited commit", LOWER, "days", "file"),
     _spec("history.hotspot_score", "Churn x cyclomatic complexity (complexity.cc_total); labels: churn, cc_total, sloc", LOWER, "", "file"),
     _spec("history.hotspot_rank", "Rank by hotspot score, 1 = the file to refactor first", INFO, "", "file"),
     _spec("history.commits.total", "Non-merge commits in the window", INFO, "commits", "repo"),
@@ -148,6 +153,8 @@ class History:
     commits: int = 0
     by_author: Counter[str] = field(default_factory=Counter)
     files: dict[str, FileHistory] = field(default_factory=dict)
+    last_commit: dict[str, int] = field(default_factory=dict)
+    """Each author's newest commit time in the window."""
 
 
 def _git_log_chunks(repo: git.Repo, args: list[str]) -> Iterator[bytes]:
@@ -263,6 +270,8 @@ class HistoryLog:
                 continue
             history.commits += 1
             history.by_author[commit.author] += 1
+            last = history.last_commit.get(commit.author, 0)
+            history.last_commit[commit.author] = max(last, commit.time)
             for added, deleted, raw_path, old in commit.changes:
                 path = current_name.get(raw_path, raw_path)
                 if old is not None:
@@ -358,18 +367,39 @@ def _snapshot_prefix(context: AnalysisContext, repo: git.Repo) -> str:
     return "" if text == "." else text + "/"
 
 
-def _file_measurements(path: str, item: FileHistory, ref_time: int) -> list[Measurement]:
-    top_share = max(item.by_author.values()) / item.commits
+def top_author(item: FileHistory) -> str:
+    """The file's most active author; ties go to the first address in sort order (deterministic)."""
+    return min(item.by_author.items(), key=lambda pair: (-pair[1], pair[0]))[0]
+
+
+def _file_measurements(
+    path: str, item: FileHistory, ref_time: int, last_commit: Mapping[str, int], *, code: bool
+) -> list[Measurement]:
+    owner = top_author(item)
     values = {
         "history.commits": item.commits,
         "history.authors": len(item.by_author),
         "history.lines_added": item.added,
         "history.lines_deleted": item.deleted,
         "history.churn": item.added + item.deleted,
-        "history.top_author_share": round(top_share, 4),
         "history.last_change_days": max(0, (ref_time - item.last_change) // SECONDS_PER_DAY),
     }
-    return [Measurement(metric=k, value=v, scope=path, path=path) for k, v in values.items()]
+    ownership = {
+        "history.top_author_share": round(item.by_author[owner] / item.commits, 4),
+        "history.owner_inactive_days": max(0, (ref_time - last_commit[owner]) // SECONDS_PER_DAY),
+    }
+    # Ownership rules judge code files with enough commits (not changelogs or CI files); the labels
+    # let a rule say so with `where`.
+    labels = {
+        "enough_history": "yes" if item.commits >= MIN_FILE_COMMITS else "no",
+        "code": "yes" if code else "no",
+    }
+    out = [Measurement(metric=k, value=v, scope=path, path=path) for k, v in values.items()]
+    out += [
+        Measurement(metric=k, value=v, scope=path, path=path, labels=labels)
+        for k, v in ownership.items()
+    ]
+    return out
 
 
 def _repo_measurements(
@@ -426,7 +456,7 @@ class HistoryAnalyzer:
     """Churn, hotspots, knowledge concentration and activity from one `git log --numstat` pass."""
 
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     description: ClassVar[str] = __doc__ or ""
     metrics: ClassVar[tuple[MetricSpec, ...]] = METRICS
     options_model: ClassVar[type[BaseModel]] = HistoryOptions
@@ -483,15 +513,20 @@ class HistoryAnalyzer:
         files = {p: f for p, f in sorted(history.files.items()) if p in present}
         window_days = (ref_time - since) / SECONDS_PER_DAY
         measurements = _repo_measurements(history, files, window_days)
+        complexity = context.results.get("complexity")
+        code = (
+            set() if complexity is None else set(_file_figures(complexity, "complexity.cc_total"))
+        )
         for path, item in files.items():
-            measurements.extend(_file_measurements(path, item, ref_time))
+            measurements.extend(
+                _file_measurements(path, item, ref_time, history.last_commit, code=path in code)
+            )
         skips: list[str] = []
         if not history.commits:
             skips.append(
                 f"no commits in the window ({options.since} before {end.date().isoformat()}): "
                 "nothing to measure but inactivity"
             )
-        complexity = context.results.get("complexity")
         if complexity is None or complexity.status is not AnalyzerStatus.OK:
             skips.append("hotspots not computed: the complexity analyzer did not run")
         else:

@@ -1,6 +1,7 @@
 """Renderers of a TrendReport: a terminal table, Markdown with mermaid line charts, and JSON.
 
-Pure functions from the report to text; the score column appears as soon as points carry a score.
+Pure functions from the report to text. The score column (with the grade) appears when the
+revisions were scored, and its chart comes first.
 """
 
 from __future__ import annotations
@@ -52,6 +53,16 @@ def _columns(report: TrendReport) -> list[tuple[str, Callable[[TrendPoint], floa
     return columns
 
 
+def _cells(
+    point: TrendPoint, columns: list[tuple[str, Callable[[TrendPoint], float | None]]]
+) -> list[str]:
+    """A row's figures; the score carries its grade ("72.5 C")."""
+    cells = [fmt(getter(point), 2) for _, getter in columns]
+    if columns and columns[0][0] == "Score" and point.grade:
+        cells[0] = f"{cells[0]} {point.grade}"
+    return cells
+
+
 def _metric_getter(key: str) -> Callable[[TrendPoint], float | None]:
     return lambda point: point.metrics.get(key)
 
@@ -85,8 +96,7 @@ def render_terminal(report: TrendReport, *, color: bool = False, width: int = 12
     for label, _ in columns:
         table.add_column(label, justify="right")
     for point in report.points:
-        cells = [fmt(getter(point), 2) for _, getter in columns]
-        table.add_row(point.date.date().isoformat(), point.commit[:10], *cells)
+        table.add_row(point.date.date().isoformat(), point.commit[:10], *_cells(point, columns))
     console.print(table)
     return buffer.getvalue()
 
@@ -133,7 +143,7 @@ def render_markdown(report: TrendReport) -> str:
     lines.append("| Date | Commit | " + " | ".join(label for label, _ in columns) + " |")
     lines.append("|---|---|" + "---:|" * len(columns))
     for point in report.points:
-        cells = " | ".join(fmt(getter(point), 2) for _, getter in columns)
+        cells = " | ".join(_cells(point, columns))
         lines.append(f"| {point.date.date().isoformat()} | `{point.commit[:10]}` | {cells} |")
     lines.append("")
     for label, getter in columns:
