@@ -19,7 +19,7 @@ import warnings
 from collections import Counter
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ctoaudit.analyzers import AnalysisContext
 from ctoaudit.analyzers.rawcount import count_raw
@@ -29,6 +29,7 @@ from ctoaudit.model import (
     REPO_SCOPE,
     AnalyzerResult,
     Direction,
+    Measurement,
     MetricSpec,
     Skip,
 )
@@ -298,6 +299,22 @@ def _repo_measurements(files: list[dict[str, Any]], skipped: int) -> list[dict[s
     return [{"metric": k, "value": v, "scope": REPO_SCOPE} for k, v in values.items()]
 
 
+RESULTS_MEMO = "complexity.results"
+"""Key in `AnalysisContext.memo`: whole results by tree key, reused by later audits in the process."""
+FILES_MEMO = "complexity.files"
+"""Key in `AnalysisContext.memo`: each file's parsed result and validated measurements, by
+(path, options, content id), so a trend validates an unchanged file once, not once per revision."""
+_MEASUREMENTS = TypeAdapter(list[Measurement])
+
+
+def _memo(context: AnalysisContext, key: str) -> dict[Any, Any]:
+    table = context.memo.get(key)
+    if not isinstance(table, dict):
+        table = {}
+        context.memo[key] = table
+    return table
+
+
 class ComplexityAnalyzer:
     """Cyclomatic complexity, maintainability index, raw counts and Halstead metrics via radon."""
 
@@ -330,15 +347,25 @@ class ComplexityAnalyzer:
         # When no analyzed file changed, the whole result is one cache entry: assembling and
         # validating tens of thousands of per-file measurements again would dominate a warm run.
         whole_key = cache_key(self.name, self.version, options_id, "tree:" + tree_key(outcomes))
+        # Within one process (a trend audits many revisions), the same tree gives the same object.
+        results = _memo(context, RESULTS_MEMO)
+        known = results.get(whole_key)
+        if isinstance(known, AnalyzerResult):
+            return known
         cached = context.cache.get_many([whole_key]).get(whole_key)
         if cached is not None:
-            return AnalyzerResult.model_validate_json(cached)
-        result = self._assemble(outcomes)
-        context.cache.put_many({whole_key: result.model_dump_json().encode()})
+            result = AnalyzerResult.model_validate_json(cached)
+        else:
+            result = self._assemble(outcomes, _memo(context, FILES_MEMO), options_id)
+            context.cache.put_many({whole_key: result.model_dump_json().encode()})
+        results[whole_key] = result
         return result
 
-    def _assemble(self, outcomes: list[FileOutcome]) -> AnalyzerResult:
-        measurements: list[dict[str, Any]] = []
+    def _assemble(
+        self, outcomes: list[FileOutcome], files: dict[Any, Any], options_id: str
+    ) -> AnalyzerResult:
+        """The result of a tree; each file's measurements are validated once per (path, content)."""
+        measurements: list[Measurement] = []
         skips: list[Skip] = []
         analyzed: list[dict[str, Any]] = []
         for outcome in outcomes:
@@ -348,16 +375,23 @@ class ComplexityAnalyzer:
                     Skip(analyzer=self.name, path=path, reason=outcome.skip_reason or "unreadable")
                 )
                 continue
-            data = json.loads(outcome.result)
-            if "skip" in data:
+            key = (path, options_id, outcome.content_id or outcome.result)
+            if key not in files:
+                data = json.loads(outcome.result)
+                per_file = (
+                    None
+                    if "skip" in data
+                    else _MEASUREMENTS.validate_python(_file_measurements(path, data))
+                )
+                files[key] = (data, per_file)
+            data, per_file = files[key]
+            if per_file is None:
                 skips.append(Skip(analyzer=self.name, path=path, reason=data["skip"]))
                 continue
             analyzed.append(data)
-            measurements.extend(_file_measurements(path, data))
-        measurements.extend(_repo_measurements(analyzed, len(skips)))
-        measurements.sort(
-            key=lambda m: (m["metric"], m.get("path") or "", m["scope"], m.get("line") or 0)
-        )
+            measurements.extend(per_file)
+        measurements.extend(_MEASUREMENTS.validate_python(_repo_measurements(analyzed, len(skips))))
+        measurements.sort(key=lambda m: (m.metric, m.path or "", m.scope, m.line or 0))
         return AnalyzerResult.model_validate(
             {
                 "name": self.name,

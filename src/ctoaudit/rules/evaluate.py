@@ -150,14 +150,20 @@ def _judge(rule: Rule, measured: list[Measurement], unit: str) -> tuple[RuleOutc
     return outcome, findings
 
 
-def _measured(rule: Rule, result: AnalyzerResult) -> list[Measurement]:
+def _by_metric(result: AnalyzerResult) -> dict[str, list[Measurement]]:
+    """The result's measurements grouped by metric, in their order: one pass for all rules."""
+    grouped: dict[str, list[Measurement]] = {}
+    for m in result.measurements:
+        grouped.setdefault(m.metric, []).append(m)
+    return grouped
+
+
+def _measured(rule: Rule, by_metric: Mapping[str, list[Measurement]]) -> list[Measurement]:
+    candidates = by_metric.get(rule.metric, [])
     if rule.scope is RuleScope.REPO:
-        return [m for m in result.measurements if m.metric == rule.metric and m.scope == REPO_SCOPE]
-    return [
-        m
-        for m in result.measurements
-        if m.metric == rule.metric and m.scope != REPO_SCOPE and rule.matches(m.labels)
-    ]
+        return [m for m in candidates if m.scope == REPO_SCOPE]
+    items = [m for m in candidates if m.scope != REPO_SCOPE]
+    return [m for m in items if rule.matches(m.labels)] if rule.where else items
 
 
 def _blocked(rule: Rule, done: Mapping[str, RuleOutcome]) -> str | None:
@@ -194,6 +200,7 @@ def evaluate(ruleset: RuleSet, results: Mapping[str, AnalyzerResult]) -> Evaluat
     """Judge every rule of `ruleset` against the analyzers' results."""
     done: dict[str, RuleOutcome] = {}
     findings: list[Finding] = []
+    grouped: dict[str, dict[str, list[Measurement]]] = {}
     for rule in _in_requirement_order(ruleset):
         if rule.id in ruleset.ignored:
             done[rule.id] = _outcome(rule, RuleStatus.IGNORED, reason=ruleset.ignored[rule.id])
@@ -202,8 +209,11 @@ def evaluate(ruleset: RuleSet, results: Mapping[str, AnalyzerResult]) -> Evaluat
         if reason is not None:
             done[rule.id] = _outcome(rule, RuleStatus.SKIP, reason=reason)
             continue
-        result = results[rule.metric.split(".", 1)[0]]
-        measured = _measured(rule, result)
+        name = rule.metric.split(".", 1)[0]
+        result = results[name]
+        if name not in grouped:
+            grouped[name] = _by_metric(result)
+        measured = _measured(rule, grouped[name])
         if not measured:
             what = "repository value" if rule.scope is RuleScope.REPO else "item"
             done[rule.id] = _outcome(
