@@ -222,3 +222,37 @@ def test_a_plain_folder_is_a_usage_error(tmp_path: Path, cli: Callable[..., CliR
     result = cli("trend", str(folder))
     assert result.exit_code == 2
     assert "not a git repository" in result.stderr
+
+
+def test_each_revision_is_scored_by_its_own_rule_file(
+    make_repo: Callable[..., GitRepo], cli: Callable[..., CliResult]
+) -> None:
+    repo = make_repo()
+    # mean complexity 2: passes CX104 (<= 5) by default; a rule file in the tree tightens it to 1
+    code = {"a.py": "def f(x):\n    if x:\n        return 1\n    return 2\n"}
+    repo.commit(code, date="2024-01-01T10:00:00+00:00")
+    strict = 'extends = "default"\n[overrides.CX104]\nthreshold = 1\n'
+    repo.commit(
+        {".ctoaudit.toml": 'rules = "team.toml"\n', "team.toml": strict},
+        date="2024-01-02T10:00:00+00:00",
+    )
+    repo.commit({"team.toml": strict.replace("= 1", "= 9")}, date="2024-01-03T10:00:00+00:00")
+    result = cli(
+        "trend", str(repo.path), "--last", "3", "--format", "json", "--analyzers", "complexity"
+    )
+    assert result.exit_code == 0, result.stderr
+    points = json.loads(result.stdout)["points"]
+    scores = [p["score"] for p in points]
+    assert scores[0] == scores[2] != scores[1]
+    for point in points:
+        run = cli(
+            "run",
+            str(repo.path),
+            "--ref",
+            point["commit"],
+            "-f",
+            "json",
+            "--analyzers",
+            "complexity",
+        )
+        assert json.loads(run.stdout)["score"]["overall"] == point["score"]

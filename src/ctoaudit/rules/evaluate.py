@@ -6,7 +6,7 @@ reason, never failed. A rule whose `requires` did not all pass is skipped too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ctoaudit.model import REPO_SCOPE, AnalyzerResult, AnalyzerStatus, Measurement
@@ -86,10 +86,15 @@ def _item_name(m: Measurement) -> str:
     return m.scope
 
 
+def _badness(rule: Rule) -> Callable[[Measurement], tuple[float, str, str]]:
+    """Sort key: the furthest from passing first, then by path and scope."""
+    upward = rule.operator.value in {"<", "<="}
+    return lambda m: (-m.value if upward else m.value, m.path or "", m.scope)
+
+
 def _worst_first(rule: Rule, failing: list[Measurement]) -> list[Measurement]:
     """Failing items, the furthest from passing first, then by path and scope."""
-    upward = rule.operator.value in {"<", "<="}
-    return sorted(failing, key=lambda m: (-m.value if upward else m.value, m.path or "", m.scope))
+    return sorted(failing, key=_badness(rule))
 
 
 def _finding(rule: Rule, m: Measurement, message: str) -> Finding:
@@ -108,11 +113,10 @@ def _finding(rule: Rule, m: Measurement, message: str) -> Finding:
 
 
 def _judge(rule: Rule, measured: list[Measurement], unit: str) -> tuple[RuleOutcome, list[Finding]]:
-    failing = _worst_first(
-        rule, [m for m in measured if not rule.operator.holds(m.value, rule.threshold)]
-    )
+    holds, threshold = rule.operator.holds, rule.threshold
+    failing = _worst_first(rule, [m for m in measured if not holds(m.value, threshold)])
     if not failing:
-        closest = _worst_first(rule, measured)[0]
+        closest = min(measured, key=_badness(rule))
         return _outcome(rule, RuleStatus.PASS, value=closest.value, total=len(measured)), []
     worst = failing[0]
     text = render_text(
