@@ -11,6 +11,7 @@ from ctoaudit.analyzers.history import HistoryAnalyzer
 from ctoaudit.config import Settings
 from ctoaudit.engine import judge, run_audit
 from ctoaudit.model import AuditReport
+from ctoaudit.render import RenderFormat
 from ctoaudit.render.markdown_sections.history import section
 from ctoaudit.rules.loader import default_ruleset
 from ctoaudit.snapshot import CommitSnapshot
@@ -151,6 +152,10 @@ def test_markdown_section_shows_activity_hotspots_islands_and_bus_factor(
     assert "| `old.py` | 5 | 100% | 319 |" in text
     assert "| `core.py` | 7 | 85.7% | 105 |" in text
     assert "notes.txt" not in text.split("**Knowledge islands**")[1]
+    full = RenderFormat.MARKDOWN.to_renderer()(report)
+    assert "\n### History\n" in full
+    assert "| HS101 |" in full
+    assert "Refactor the complex files that change most, first" in full
     assert text == section(
         audit(build_team_history(make_repo_again(make_repo))).analyzers["history"]
     )
