@@ -256,3 +256,18 @@ def test_each_revision_is_scored_by_its_own_rule_file(
             "complexity",
         )
         assert json.loads(run.stdout)["score"]["overall"] == point["score"]
+
+
+def test_rules_flag_scores_every_revision_with_that_rule_set(
+    make_repo: Callable[..., GitRepo], cli: Callable[..., CliResult]
+) -> None:
+    repo = build_history(make_repo)
+    cx_only = str(Path(__file__).parent / "snapshots" / "cx-rules.toml")
+    common = ("--format", "json", "--analyzers", "complexity,history", "--rules", cx_only)
+    result = cli("trend", str(repo.path), "--last", "2", *common)
+    assert result.exit_code == 0, result.stderr
+    for point in json.loads(result.stdout)["points"]:
+        run = json.loads(cli("run", str(repo.path), "--ref", point["commit"], *common).stdout)
+        assert run["ruleset"]["name"] == "default-cx"
+        assert [f["family"] for f in run["score"]["families"]] == ["CX"]
+        assert point["score"] == run["score"]["overall"]

@@ -73,6 +73,15 @@ def trend(
             "--config", help="Config file instead of each revision's own.", envvar="CTOAUDIT_CONFIG"
         ),
     ] = None,
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            help="Rule set that scores every revision: a TOML file, 'default', or an installed "
+            "rule-set plugin [default: each revision's `rules` config, else 'default'].",
+            envvar="CTOAUDIT_RULES",
+        ),
+    ] = None,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Worker processes.", envvar="CTOAUDIT_JOBS")
     ] = None,
@@ -115,6 +124,7 @@ def trend(
             ref=ref,
             config_file=config,
             cache_dir=cache_dir,
+            rules=rules,
             overrides={
                 "jobs": jobs,
                 "exclude": exclude or None,
