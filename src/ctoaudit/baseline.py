@@ -1,0 +1,238 @@
+"""The two reports the gate compares, made comparable.
+
+Both sides are judged by one rule set (the current side's) with one set of settings, and audited as of
+one instant, so a pull request never fails because a rule file changed on the base branch or because
+time passed (dependency ages). The baseline is a saved JSON report or a git ref audited from git
+objects; renamed files between the two commits come from `git diff -M`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctoaudit.analyzers import discover_analyzers
+from ctoaudit.cache import default_cache_dir
+from ctoaudit.engine import (
+    AuditOptions,
+    AuditRequest,
+    installed_metrics,
+    judge,
+    load_request_ruleset,
+    load_snapshot_settings,
+    run_audit,
+    select_analyzers,
+)
+from ctoaudit.errors import ConfigError, TargetError, UsageError
+from ctoaudit.gate import GatePolicy
+from ctoaudit.model import AuditReport, TargetKind
+from ctoaudit.render import json_report
+from ctoaudit.snapshot import CommitSnapshot, RepoSnapshot, open_snapshot
+
+if TYPE_CHECKING:
+    import git
+
+SHALLOW_ADVICE = (
+    "check out the full history (GitHub Actions: actions/checkout with `fetch-depth: 0`; "
+    "GitLab CI: `GIT_DEPTH: 0`), or pass --allow-shallow if the baseline commit was fetched"
+)
+
+
+@dataclass(frozen=True)
+class BaselineSource:
+    """Where the baseline comes from: exactly one of a saved report or a git ref."""
+
+    file: Path | None = None
+    ref: str | None = None
+    allow_shallow: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.file is None) == (self.ref is None):
+            raise UsageError("give exactly one of --baseline FILE and --baseline-ref REF")
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    """Everything `gate.compare` needs: both judged reports, renames, the as-of instant, the policy."""
+
+    baseline: AuditReport
+    current: AuditReport
+    policy: GatePolicy
+    as_of: datetime
+    renames: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_baseline_file(path: Path) -> AuditReport:
+    """A saved report; corrupt files, other schema versions and unreadable files are config errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: baseline file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the baseline: {exc}") from None
+    return json_report.load(text, str(path))
+
+
+def _git(repo: git.Repo, *args: str) -> str:
+    import git  # noqa: PLC0415 - GitPython is slow to import; only git targets need it
+
+    try:
+        return str(repo.git.execute(["git", *args], strip_newline_in_stdout=False))
+    except git.GitCommandError as exc:
+        detail = (exc.stderr or "").strip().splitlines()
+        raise UsageError(f"git {args[0]} failed: {detail[-1] if detail else exc}") from None
+
+
+def is_shallow(repo: git.Repo) -> bool:
+    """True in a shallow clone, whose history may lack the baseline commit."""
+    return _git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
+
+
+def has_commit(repo: git.Repo, commit: str) -> bool:
+    """True when the object database holds this commit."""
+    import git  # noqa: PLC0415
+
+    try:
+        repo.git.execute(["git", "cat-file", "-e", f"{commit}^{{commit}}"])
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def snapshot_prefix(snapshot: RepoSnapshot, repo: git.Repo) -> str:
+    """The audited folder relative to the repository root ("" for the root)."""
+    top = repo.working_tree_dir
+    if top is None or snapshot.info.url:
+        return ""
+    try:
+        rel = Path(snapshot.info.path).resolve().relative_to(Path(top).resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel == "." else rel
+
+
+def detect_renames(repo: git.Repo, base: str, head: str | None, prefix: str = "") -> dict[str, str]:
+    """Old path -> new path for files git sees renamed from `base` to `head` (None: the work tree).
+
+    Paths are relative to `prefix`, the audited folder; renames into or out of it are left out.
+    """
+    args = ["diff", "-M", "--name-status", "-z", "--no-ext-diff", "--no-textconv"]
+    if prefix:
+        args.append(f"--relative={prefix}/")
+    args += [base, *([head] if head else []), "--"]
+    tokens = _git(repo, *args).split("\0")
+    renames: dict[str, str] = {}
+    i = 0
+    while i < len(tokens) and tokens[i]:
+        status = tokens[i]
+        if status[0] in "RC":
+            if status[0] == "R":
+                renames[tokens[i + 1]] = tokens[i + 2]
+            i += 3
+        else:
+            i += 2
+    return dict(sorted(renames.items()))
+
+
+def _current_head(snapshot: RepoSnapshot) -> str | None:
+    """The commit to diff against: a commit target's own, or None for a work tree (diff it as is)."""
+    return snapshot.commit() if snapshot.info.kind is TargetKind.COMMIT else None
+
+
+def _open_baseline_commit(repo: git.Repo, ref: str, prefix: str, shown: str) -> CommitSnapshot:
+    try:
+        return CommitSnapshot(repo, ref, prefix=prefix, display_path=shown)
+    except TargetError:
+        raise TargetError(
+            f"baseline ref {ref!r} not found in {shown}: fetch it first "
+            f"(e.g. `git fetch origin {ref.removeprefix('origin/')}`) or check its name"
+        ) from None
+
+
+def prepare(
+    request: AuditRequest, source: BaselineSource, options: AuditOptions | None = None
+) -> GateInputs:
+    """Audit the current side (and the baseline ref), or read the baseline file, ready to compare."""
+    opts = options or AuditOptions()
+    snapshot = open_snapshot(
+        request.target, ref=request.ref, cache_root=request.cache_dir or default_cache_dir()
+    )
+    settings = load_snapshot_settings(snapshot, request)
+    discovered = discover_analyzers()
+    known = installed_metrics(discovered.analyzers, discovered.errors)
+    ruleset = load_request_ruleset(snapshot, settings, request, known)
+    chosen = select_analyzers(discovered.analyzers, settings)
+    errors = {k: v for k, v in discovered.errors.items() if k not in settings.disable}
+    repo = snapshot.git_repo()
+    notes: list[str] = []
+
+    def audit_at(snap: RepoSnapshot, instant: datetime) -> AuditReport:
+        fixed = dataclasses.replace(opts, clock=lambda: instant)
+        return run_audit(snap, settings, chosen, fixed, plugin_errors=errors, ruleset=ruleset)
+
+    if source.ref is not None:
+        if repo is None:
+            raise UsageError(
+                f"--baseline-ref needs a git repository; {request.target} is not in one"
+            )
+        if is_shallow(repo) and not source.allow_shallow:
+            raise UsageError(
+                f"{request.target} is a shallow clone: the baseline ref {source.ref!r} and its "
+                f"history may be missing; {SHALLOW_ADVICE}"
+            )
+        prefix = snapshot_prefix(snapshot, repo)
+        base_snapshot = _open_baseline_commit(repo, source.ref, prefix, snapshot.info.path)
+        as_of = opts.clock()  # one instant for both sides: dependency ages are compared fairly
+        baseline = audit_at(base_snapshot, as_of)
+        current = audit_at(snapshot, as_of)
+        renames = detect_renames(repo, base_snapshot.commit_id, _current_head(snapshot), prefix)
+        return GateInputs(baseline, current, settings.gate, as_of, renames, notes)
+
+    assert source.file is not None  # noqa: S101 - BaselineSource guarantees one of the two
+    saved = read_baseline_file(source.file)
+    if saved.generated_at is not None:
+        as_of = saved.generated_at
+    else:
+        as_of = opts.clock()
+        notes.append(
+            f"{source.file} records no generated_at: the current side was audited as of now, "
+            "not as of the baseline (write baselines with `ctoaudit baseline write`)"
+        )
+    current = audit_at(snapshot, as_of)
+    # The saved report is judged again by today's rule set, over the analyzers that ran now.
+    kept = {k: v for k, v in saved.analyzers.items() if k in current.analyzers}
+    baseline = judge(saved.model_copy(update={"analyzers": kept}), ruleset)
+    renames = _renames_from_saved(repo, snapshot, saved, notes)
+    return GateInputs(baseline, current, settings.gate, as_of, renames, notes)
+
+
+def _renames_from_saved(
+    repo: git.Repo | None, snapshot: RepoSnapshot, saved: AuditReport, notes: list[str]
+) -> dict[str, str]:
+    commit = saved.target.commit
+    if repo is None:
+        return {}
+    if commit is None:
+        notes.append("renamed files not followed: the baseline records no commit")
+        return {}
+    if not has_commit(repo, commit):
+        notes.append(
+            f"renamed files not followed: the baseline commit {commit[:12]} is not in this "
+            "repository (fetch it, or check out the full history)"
+        )
+        return {}
+    prefix = snapshot_prefix(snapshot, repo)
+    return detect_renames(repo, commit, _current_head(snapshot), prefix)
+
+
+def write_baseline(request: AuditRequest, options: AuditOptions | None = None) -> AuditReport:
+    """The report to save as a baseline: the canonical audit, with the as-of instant recorded."""
+    from ctoaudit.engine import audit  # noqa: PLC0415 - kept next to its only use
+
+    opts = dataclasses.replace(options or AuditOptions(), timestamps=True)
+    # generated_at is the instant the analyzers read from the clock; timings would only add noise.
+    return audit(request, opts).model_copy(update={"timings": None})
