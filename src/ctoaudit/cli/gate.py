@@ -154,7 +154,7 @@ def gate(
     ] = None,
     ref: Annotated[str | None, typer.Option("--ref", help="Gate this commit instead of the work tree.")] = None,
     max_score_drop: Annotated[
-        float | None, typer.Option("--max-score-drop", help="Largest allowed score drop in points [config, else 0].")
+        float | None, typer.Option("--max-score-drop", min=0, max=100, help="Largest allowed score drop in points [config, else 0].")
     ] = None,
     fail_on: Annotated[
         Severity | None, typer.Option("--fail-on", help="Lowest severity of a new finding that fails [config, else low].")
@@ -184,6 +184,7 @@ def gate(
     """Compare this change with a baseline: exit 1 on a regression, 0 otherwise, 2 on usage errors."""
     with boundary():
         source = BaselineSource(file=baseline, ref=baseline_ref, allow_shallow=allow_shallow)
+        tolerances = parse_tolerances(tolerance) or None  # bad flags fail before any work
         request = _request(target, ref, config, cache_dir, rules, analyzers, disable, exclude, jobs)
         cache = open_cache(cache_dir, enabled=not no_cache)
         try:
@@ -194,7 +195,7 @@ def gate(
             inputs.policy,
             max_score_drop=max_score_drop,
             fail_on=fail_on,
-            tolerances=parse_tolerances(tolerance) or None,
+            tolerances=tolerances,
         )
         result = compare(
             inputs.baseline,

@@ -36,6 +36,20 @@ def _item(finding: Finding) -> str:
     return f"`{finding.scope}`" if finding.scope != finding.path else "file"
 
 
+def _plain(finding: Finding) -> str:
+    if finding.path is None:
+        return "(repository)"
+    at = f"{finding.path}:{finding.line}" if finding.line else finding.path
+    return at if finding.scope == finding.path else f"{finding.scope} ({at})"
+
+
+def _figure(value: float, unit: str) -> str:
+    """Ratios as percentages, other figures as they are."""
+    if unit == "ratio":
+        return fmt(round(value * 100, 1)) + "%"
+    return fmt(value, 2)
+
+
 def _findings_table(findings: Sequence[Finding]) -> str:
     return table(
         ["Rule", "Severity", "Item", "Location", "Value", "Limit", "Message"],
@@ -51,7 +65,8 @@ def _metrics_table(metrics: Sequence[MetricDelta]) -> str:
     return table(
         ["Metric", "Before", "After", "Change", "Better", "Tolerance"],
         [
-            (f"`{m.metric}`", fmt(m.before, 2), fmt(m.after, 2), _signed(m.delta),
+            (f"`{m.metric}`", _figure(m.before, m.unit), _figure(m.after, m.unit),
+             _signed(round(m.delta * 100, 1), 1) + " pp" if m.unit == "ratio" else _signed(m.delta),
              m.direction.value, "-" if m.tolerance is None else fmt(m.tolerance, 2))
             for m in metrics
         ],
@@ -153,18 +168,15 @@ def text(result: GateResult) -> str:
     if result.score is not None:
         s = result.score
         lines.append(f"  score: {fmt(s.before)} -> {fmt(s.after)} ({_signed(s.delta, 1)})")
+    lines += [f"  resolved: {f.rule_id} {_plain(f)}" for f in result.resolved_findings]
     lines += [
-        f"  resolved: {f.rule_id} {_item(f).strip('`')} at {f.path or 'repository'}"
-        for f in result.resolved_findings
-    ]
-    lines += [
-        f"  improved: {m.metric} {fmt(m.before, 2)} -> {fmt(m.after, 2)}"
+        f"  improved: {m.metric} {_figure(m.before, m.unit)} -> {_figure(m.after, m.unit)}"
         for m in result.improved_metrics
     ]
     quiet = [f for f in result.new_findings if not fails(f, result.policy)]
-    lines += [f"  new (below fail_on): {f.rule_id} {f.scope} at {f.path}" for f in quiet]
+    lines += [f"  new, below fail_on: {f.rule_id} {_plain(f)}" for f in quiet]
     lines += [
-        f"  moved: {m.finding.rule_id} {m.finding.scope} {m.before_path} -> {m.finding.path}"
+        f"  {m.how}: {m.finding.rule_id} {m.finding.scope} from {m.before_path} to {m.finding.path}"
         for m in result.moved_findings
     ]
     lines += [f"  note: {note}" for note in result.notes]
