@@ -380,3 +380,32 @@ def test_uncommitted_rename_in_the_work_tree_is_followed(cli, repo, tmp_path) ->
     result = cli("gate", str(repo.path), "--baseline-ref", "main", *ANALYZERS, "--json", str(out))
     assert result.exit_code == ExitCode.OK, result.stdout
     assert json.loads(out.read_text())["renames"] == {"app/core.py": "app/engine.py"}
+
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_ci_integrations_gate_pull_requests_with_full_history() -> None:
+    workflow = (ROOT / "examples" / "ci" / "github-actions.yml").read_text()
+    assert "pull_request:" in workflow and "fetch-depth: 0" in workflow
+    assert "github/codeql-action/upload-sarif" in workflow and "security-events: write" in workflow
+    action = (ROOT / "action.yml").read_text()
+    assert "using: composite" in action and 'cat "$markdown" >> "$GITHUB_STEP_SUMMARY"' in action
+    assert "${{ inputs." not in action.split("run: |", 1)[1]  # inputs reach scripts via env only
+    gitlab = (ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text()
+    assert (
+        'GIT_DEPTH: "0"' in gitlab and '--baseline-ref "$CI_MERGE_REQUEST_DIFF_BASE_SHA"' in gitlab
+    )
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert "id: ctoaudit-gate" in hooks and "entry: ctoaudit gate --baseline-ref HEAD" in hooks
+
+
+def test_gate_policy_from_a_dotfile_config(cli, repo, tmp_path) -> None:
+    def lenient(r: GitRepo) -> None:
+        add_complex(r)
+        r.write({".ctoaudit.toml": '[gate]\nfail_on = "critical"\nmax_score_drop = 100\n'})
+
+    branch(repo, "dotfile", lenient)
+    result, data = run_gate(cli, repo, "file", tmp_path)
+    assert result.exit_code == ExitCode.OK
+    assert data["policy"] == {"fail_on": "critical", "max_score_drop": 100.0, "tolerances": {}}

@@ -86,7 +86,7 @@ def _verdict(result: GateResult) -> str:
     parts += [
         "",
         f"Compared {_side(result.current)} with the baseline {_side(result.baseline)}"
-        + (f", both as of {result.as_of.isoformat()}" if result.as_of else "")
+        + (f", both as of {result.as_of.isoformat(timespec='seconds')}" if result.as_of else "")
         + ".",
     ]
     return "\n".join(parts)
