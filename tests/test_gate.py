@@ -409,3 +409,27 @@ def test_gate_policy_from_a_dotfile_config(cli, repo, tmp_path) -> None:
     result, data = run_gate(cli, repo, "file", tmp_path)
     assert result.exit_code == ExitCode.OK
     assert data["policy"] == {"fail_on": "critical", "max_score_drop": 100.0, "tolerances": {}}
+
+
+def test_baseline_ref_needs_git(cli, tmp_path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "a.py").write_text(SIMPLE)
+    one_line_error(
+        cli("gate", str(plain), "--baseline-ref", "main", *ANALYZERS),
+        "--baseline-ref needs a git repository",
+    )
+
+
+def test_gate_against_a_saved_baseline_is_byte_identical_run_to_run(cli, repo, tmp_path) -> None:
+    branch(repo, "feature", add_complex)
+    first = run_gate(cli, repo, "file", tmp_path, "--format", "markdown")[0]
+    second = run_gate(cli, repo, "file", tmp_path, "--format", "markdown")[0]
+    assert first.stdout == second.stdout
+    assert "both as of " in first.stdout  # the baseline's instant, not "now"
+
+
+def test_run_writes_sarif_by_suffix(cli, repo, tmp_path) -> None:
+    out = tmp_path / "audit.sarif"
+    assert cli("run", str(repo.path), "-o", str(out), *ANALYZERS).exit_code == 0
+    assert validate_sarif(out.read_text())["runs"][0]["results"]

@@ -166,3 +166,14 @@ def test_policy_rejects_bad_values() -> None:
         GatePolicy(max_score_drop=-1)
     with pytest.raises(ValidationError):
         GatePolicy.model_validate({"fail_on": "low", "unknown": 1})
+
+
+def test_items_sharing_a_name_are_counted_one_by_one() -> None:
+    getter, setter = (
+        finding("CX102", "a.py", "C.x"),
+        finding("CX102", "a.py", "C.x").model_copy(update={"line": 9}),
+    )
+    new, resolved, moved = match_findings([getter], [getter, setter], {})
+    assert (len(new), resolved, moved) == (1, [], [])
+    new, resolved, _ = match_findings([getter, setter], [getter], {})
+    assert (new, len(resolved)) == ([], 1)

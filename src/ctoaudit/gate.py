@@ -16,7 +16,7 @@ Findings that went away are resolved; metrics that moved in their good direction
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -182,22 +182,43 @@ def _is_item(finding: Finding) -> bool:
     return finding.scope not in {REPO_SCOPE, finding.path}
 
 
+_Key = tuple[str, ...]
+
+
+def _pop(pool: dict[_Key, list[Finding]], key: _Key) -> Finding | None:
+    """Take the first finding filed under `key`, if any.
+
+    Two items may share a name (a property's getter and setter), so every key holds a list.
+    """
+    found = pool.get(key)
+    if not found:
+        return None
+    first = found.pop(0)
+    if not found:
+        del pool[key]
+    return first
+
+
+def _pool(findings: Iterable[Finding], key: Callable[[Finding], _Key]) -> dict[_Key, list[Finding]]:
+    pool: dict[_Key, list[Finding]] = {}
+    for f in sorted(findings, key=Finding.sort_key):
+        pool.setdefault(key(f), []).append(f)
+    return pool
+
+
 def match_findings(
     baseline: Iterable[Finding], current: Iterable[Finding], renames: Mapping[str, str]
 ) -> tuple[list[Finding], list[Finding], list[MovedFinding]]:
     """New, resolved and moved findings: by fingerprint after renames, then by rule and item name."""
-    by_print = {f.fingerprint: f for f in current}
-    new = dict(by_print)
+    unmatched = _pool(current, lambda f: (f.fingerprint,))
     resolved: list[Finding] = []
     moved: list[MovedFinding] = []
-    for old in baseline:
+    for old in sorted(baseline, key=Finding.sort_key):
         path, scope = _renamed(old, renames)
-        match = by_print.get(fingerprint(old.rule_id, path, scope))
-        if match is None or match.fingerprint not in new:
+        match = _pop(unmatched, (fingerprint(old.rule_id, path, scope),))
+        if match is None:
             resolved.append(old)
-            continue
-        del new[match.fingerprint]
-        if path != old.path:
+        elif path != old.path:
             moved.append(
                 MovedFinding(
                     finding=match, before_path=old.path, before_value=old.value, how="renamed"
@@ -205,29 +226,24 @@ def match_findings(
             )
     # An item that left one file and appeared, with the same name and failing the same rule, in
     # another is the same code moved: pair them one to one, in path order.
+    by_name = _pool(
+        (f for group in unmatched.values() for f in group if _is_item(f)),
+        lambda f: (f.rule_id, f.scope),
+    )
     still_resolved: list[Finding] = []
-    candidates = sorted(new.values(), key=Finding.sort_key)
     for old in resolved:
-        twin = next(
-            (
-                f
-                for f in candidates
-                if _is_item(old)
-                and f.fingerprint in new
-                and (f.rule_id, f.scope) == (old.rule_id, old.scope)
-            ),
-            None,
-        )
+        twin = _pop(by_name, (old.rule_id, old.scope)) if _is_item(old) else None
         if twin is None:
             still_resolved.append(old)
             continue
-        del new[twin.fingerprint]
+        _pop(unmatched, (twin.fingerprint,))
         moved.append(
             MovedFinding(finding=twin, before_path=old.path, before_value=old.value, how="moved")
         )
+    new = [f for group in unmatched.values() for f in group]
     return (
-        sorted(new.values(), key=Finding.sort_key),
-        sorted(still_resolved, key=Finding.sort_key),
+        sorted(new, key=Finding.sort_key),
+        still_resolved,
         sorted(moved, key=lambda m: m.finding.sort_key()),
     )
 
