@@ -9,13 +9,15 @@ objects; renamed files between the two commits come from `git diff -M`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctoaudit.analyzers import discover_analyzers
+from ctoaudit.analyzers import Analyzer, discover_analyzers
 from ctoaudit.cache import default_cache_dir
+from ctoaudit.config import Settings
 from ctoaudit.engine import (
     AuditOptions,
     AuditRequest,
@@ -30,6 +32,7 @@ from ctoaudit.errors import ConfigError, TargetError, UsageError
 from ctoaudit.gate import GatePolicy
 from ctoaudit.model import AuditReport, TargetKind
 from ctoaudit.render import json_report
+from ctoaudit.rules.model import RuleSet
 from ctoaudit.snapshot import CommitSnapshot, RepoSnapshot, open_snapshot
 
 if TYPE_CHECKING:
@@ -153,61 +156,92 @@ def _open_baseline_commit(repo: git.Repo, ref: str, prefix: str, shown: str) -> 
         ) from None
 
 
-def prepare(
-    request: AuditRequest, source: BaselineSource, options: AuditOptions | None = None
-) -> GateInputs:
-    """Audit the current side (and the baseline ref), or read the baseline file, ready to compare."""
-    opts = options or AuditOptions()
+@dataclass(frozen=True)
+class _Auditor:
+    """The current side's snapshot, and what judges both sides: settings, analyzers, rule set."""
+
+    snapshot: RepoSnapshot
+    settings: Settings
+    analyzers: Mapping[str, type[Analyzer]]
+    plugin_errors: Mapping[str, str]
+    ruleset: RuleSet
+    options: AuditOptions
+
+    def audit(self, snapshot: RepoSnapshot, as_of: datetime) -> AuditReport:
+        """Audit `snapshot` with the clock stopped at `as_of`."""
+        fixed = dataclasses.replace(self.options, clock=lambda: as_of)
+        return run_audit(
+            snapshot, self.settings, self.analyzers, fixed,
+            plugin_errors=self.plugin_errors, ruleset=self.ruleset,
+        )  # fmt: skip
+
+
+def _auditor(request: AuditRequest, options: AuditOptions) -> _Auditor:
     snapshot = open_snapshot(
         request.target, ref=request.ref, cache_root=request.cache_dir or default_cache_dir()
     )
     settings = load_snapshot_settings(snapshot, request)
     discovered = discover_analyzers()
     known = installed_metrics(discovered.analyzers, discovered.errors)
-    ruleset = load_request_ruleset(snapshot, settings, request, known)
-    chosen = select_analyzers(discovered.analyzers, settings)
-    errors = {k: v for k, v in discovered.errors.items() if k not in settings.disable}
+    return _Auditor(
+        snapshot=snapshot,
+        settings=settings,
+        analyzers=select_analyzers(discovered.analyzers, settings),
+        plugin_errors={k: v for k, v in discovered.errors.items() if k not in settings.disable},
+        ruleset=load_request_ruleset(snapshot, settings, request, known),
+        options=options,
+    )
+
+
+def _against_ref(auditor: _Auditor, ref: str, target: str, *, allow_shallow: bool) -> GateInputs:
+    snapshot = auditor.snapshot
     repo = snapshot.git_repo()
+    if repo is None:
+        raise UsageError(f"--baseline-ref needs a git repository; {target} is not in one")
+    if is_shallow(repo) and not allow_shallow:
+        raise UsageError(
+            f"{target} is a shallow clone: the baseline ref {ref!r} and its history may be "
+            f"missing; {SHALLOW_ADVICE}"
+        )
+    prefix = snapshot_prefix(snapshot, repo)
+    base_snapshot = _open_baseline_commit(repo, ref, prefix, snapshot.info.path)
+    as_of = auditor.options.clock()  # one instant for both sides: dependency ages compare fairly
+    baseline = auditor.audit(base_snapshot, as_of)
+    current = auditor.audit(snapshot, as_of)
+    renames = detect_renames(repo, base_snapshot.commit_id, _current_head(snapshot), prefix)
+    return GateInputs(baseline, current, auditor.settings.gate, as_of, renames)
+
+
+def _against_file(auditor: _Auditor, saved: AuditReport, path: Path) -> GateInputs:
     notes: list[str] = []
-
-    def audit_at(snap: RepoSnapshot, instant: datetime) -> AuditReport:
-        fixed = dataclasses.replace(opts, clock=lambda: instant)
-        return run_audit(snap, settings, chosen, fixed, plugin_errors=errors, ruleset=ruleset)
-
-    if source.ref is not None:
-        if repo is None:
-            raise UsageError(
-                f"--baseline-ref needs a git repository; {request.target} is not in one"
-            )
-        if is_shallow(repo) and not source.allow_shallow:
-            raise UsageError(
-                f"{request.target} is a shallow clone: the baseline ref {source.ref!r} and its "
-                f"history may be missing; {SHALLOW_ADVICE}"
-            )
-        prefix = snapshot_prefix(snapshot, repo)
-        base_snapshot = _open_baseline_commit(repo, source.ref, prefix, snapshot.info.path)
-        as_of = opts.clock()  # one instant for both sides: dependency ages are compared fairly
-        baseline = audit_at(base_snapshot, as_of)
-        current = audit_at(snapshot, as_of)
-        renames = detect_renames(repo, base_snapshot.commit_id, _current_head(snapshot), prefix)
-        return GateInputs(baseline, current, settings.gate, as_of, renames, notes)
-
-    assert source.file is not None  # noqa: S101 - BaselineSource guarantees one of the two
-    saved = read_baseline_file(source.file)
     if saved.generated_at is not None:
         as_of = saved.generated_at
     else:
-        as_of = opts.clock()
+        as_of = auditor.options.clock()
         notes.append(
-            f"{source.file} records no generated_at: the current side was audited as of now, "
+            f"{path} records no generated_at: the current side was audited as of now, "
             "not as of the baseline (write baselines with `ctoaudit baseline write`)"
         )
-    current = audit_at(snapshot, as_of)
+    current = auditor.audit(auditor.snapshot, as_of)
     # The saved report is judged again by today's rule set, over the analyzers that ran now.
     kept = {k: v for k, v in saved.analyzers.items() if k in current.analyzers}
-    baseline = judge(saved.model_copy(update={"analyzers": kept}), ruleset)
-    renames = _renames_from_saved(repo, snapshot, saved, notes)
-    return GateInputs(baseline, current, settings.gate, as_of, renames, notes)
+    baseline = judge(saved.model_copy(update={"analyzers": kept}), auditor.ruleset)
+    renames = _renames_from_saved(auditor.snapshot.git_repo(), auditor.snapshot, saved, notes)
+    return GateInputs(baseline, current, auditor.settings.gate, as_of, renames, notes)
+
+
+def prepare(
+    request: AuditRequest, source: BaselineSource, options: AuditOptions | None = None
+) -> GateInputs:
+    """Audit the current side (and the baseline ref), or read the baseline file, ready to compare."""
+    # a bad baseline file fails before any analysis
+    saved = read_baseline_file(source.file) if source.file is not None else None
+    auditor = _auditor(request, options or AuditOptions())
+    if source.ref is not None:
+        return _against_ref(auditor, source.ref, request.target, allow_shallow=source.allow_shallow)
+    if saved is None or source.file is None:  # pragma: no cover - BaselineSource ensures one
+        raise UsageError("give exactly one of --baseline FILE and --baseline-ref REF")
+    return _against_file(auditor, saved, source.file)
 
 
 def _renames_from_saved(

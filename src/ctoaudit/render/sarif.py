@@ -13,6 +13,7 @@ from typing import Any
 
 from ctoaudit.model import AuditReport
 from ctoaudit.render.json_report import dumps
+from ctoaudit.rules.evaluate import format_value
 from ctoaudit.rules.model import Finding, RuleOutcome, RuleStatus, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -31,7 +32,9 @@ LEVELS: dict[Severity, str] = {
 
 
 def _rule(outcome: RuleOutcome) -> dict[str, Any]:
-    condition = f"Passes when the value is {outcome.operator.value} {outcome.threshold:g}."
+    condition = (
+        f"Passes when the value is {outcome.operator.value} {format_value(outcome.threshold)}."
+    )
     help_text = outcome.reason if outcome.status is RuleStatus.FAIL and outcome.reason else ""
     return {
         "id": outcome.rule_id,
