@@ -139,7 +139,7 @@ def _outputs(inputs: GateInputs, result: GateResult) -> dict[GateFormat, str]:
         GateFormat.TEXT: gate_report.text(result),
         GateFormat.MARKDOWN: gate_report.markdown(result),
         GateFormat.JSON: gate_report.json(result),
-        GateFormat.SARIF: json_report.dumps(sarif.to_sarif(inputs.current, states)),
+        GateFormat.SARIF: sarif.dumps(sarif.to_sarif(inputs.current, states)),
     }
 
 

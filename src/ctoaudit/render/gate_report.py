@@ -17,6 +17,9 @@ from ctoaudit.render.json_report import dumps
 from ctoaudit.render.markdown_blocks import fmt, location, table
 from ctoaudit.rules.model import Finding
 
+MAX_REASONS = 20
+"""Reasons listed one per line before the rest are counted; tables and JSON carry them all."""
+
 
 def _side(target: TargetInfo) -> str:
     if target.commit:
@@ -82,7 +85,11 @@ def _verdict(result: GateResult) -> str:
         head = "## ❌ ctoaudit gate failed"
         line = f"{count} regression{'s' if count != 1 else ''} against the baseline:"
     parts = [head, "", line]
-    parts += [f"- {reason}" for reason in result.reasons]
+    parts += [f"- {reason}" for reason in result.reasons[:MAX_REASONS]]
+    if len(result.reasons) > MAX_REASONS:
+        parts.append(
+            f"- and {len(result.reasons) - MAX_REASONS} more (see the tables below and the JSON result)"
+        )
     parts += [
         "",
         f"Compared {_side(result.current)} with the baseline {_side(result.baseline)}"
@@ -164,7 +171,11 @@ def text(result: GateResult) -> str:
     """The verdict as plain text for a terminal or a CI log."""
     verdict = "passed" if result.passed else "FAILED"
     lines = [f"ctoaudit gate: {verdict} ({_side(result.current)} against {_side(result.baseline)})"]
-    lines += [f"  regression: {reason}" for reason in result.reasons]
+    lines += [f"  regression: {reason}" for reason in result.reasons[:MAX_REASONS]]
+    if len(result.reasons) > MAX_REASONS:
+        lines.append(
+            f"  ... and {len(result.reasons) - MAX_REASONS} more regressions (--format json)"
+        )
     if result.score is not None:
         s = result.score
         lines.append(f"  score: {fmt(s.before)} -> {fmt(s.after)} ({_signed(s.delta, 1)})")

@@ -8,11 +8,11 @@ rejects results without a location. The gate adds each result's `baselineState` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from ctoaudit.model import AuditReport
-from ctoaudit.render.json_report import dumps
 from ctoaudit.rules.evaluate import format_value
 from ctoaudit.rules.model import Finding, RuleOutcome, RuleStatus, Severity
 
@@ -113,3 +113,24 @@ def to_sarif(report: AuditReport, states: Mapping[str, str] | None = None) -> di
 def render(report: AuditReport) -> str:
     """The report's findings as SARIF 2.1.0 JSON (deterministic)."""
     return dumps(to_sarif(report))
+
+
+_COMPACT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+_EMPTY_RESULTS = '"results": []'
+
+
+def dumps(log: dict[str, Any]) -> str:
+    """SARIF text: sorted keys, indented, one result per line (fast and diffable); deterministic.
+
+    `json.dumps` with an indent runs in pure Python, far too slow for tens of thousands of results,
+    so the results are encoded compactly by the C encoder and set into the indented skeleton.
+    """
+    runs = log["runs"]
+    skeleton = {**log, "runs": [{**run, "results": []} for run in runs]}
+    parts = json.dumps(skeleton, indent=2, sort_keys=True, ensure_ascii=False).split(_EMPTY_RESULTS)
+    out = [parts[0]]
+    for run, rest in zip(runs, parts[1:], strict=True):
+        lines = ",\n".join(" " * 8 + _COMPACT.encode(r) for r in run["results"])
+        out.append(f'"results": [\n{lines}\n      ]' if lines else _EMPTY_RESULTS)
+        out.append(rest)
+    return "".join(out) + "\n"
