@@ -433,3 +433,38 @@ def test_run_writes_sarif_by_suffix(cli, repo, tmp_path) -> None:
     out = tmp_path / "audit.sarif"
     assert cli("run", str(repo.path), "-o", str(out), *ANALYZERS).exit_code == 0
     assert validate_sarif(out.read_text())["runs"][0]["results"]
+
+
+def test_a_saved_baseline_works_in_a_shallow_clone_and_says_renames_were_not_followed(
+    cli, repo, tmp_path
+) -> None:
+    saved = tmp_path / "baseline.json"
+    assert cli("baseline", "write", str(repo.path), "-o", str(saved), *ANALYZERS).exit_code == 0
+    branch(repo, "rename", rename_file)
+    repo.commit(
+        {"app/other.py": SIMPLE}, "second"
+    )  # so the depth-1 clone lacks the baseline commit
+    clone = tmp_path / "shallow"
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--branch",
+        "rename",
+        f"file://{repo.path}",
+        str(clone),
+    )
+    out = tmp_path / "r.json"
+    result = cli("gate", str(clone), "--baseline", str(saved), *ANALYZERS, "--json", str(out))
+    data = json.loads(out.read_text())
+    # without the baseline commit the rename cannot be seen: the file-level view differs, said plainly
+    assert any(
+        n.startswith("renamed files not followed: the baseline commit") for n in data["notes"]
+    )
+    # the function itself is still matched by rule and name, so it is not new
+    assert [(m["how"], m["finding"]["scope"]) for m in data["moved_findings"]] == [
+        ("moved", "legacy")
+    ]
+    assert result.exit_code == ExitCode.OK
