@@ -408,7 +408,12 @@ def test_gate_policy_from_a_dotfile_config(cli, repo, tmp_path) -> None:
     branch(repo, "dotfile", lenient)
     result, data = run_gate(cli, repo, "file", tmp_path)
     assert result.exit_code == ExitCode.OK
-    assert data["policy"] == {"fail_on": "critical", "max_score_drop": 100.0, "tolerances": {}}
+    assert data["policy"] == {
+        "fail_on": "critical",
+        "fail_on_worse": False,
+        "max_score_drop": 100.0,
+        "tolerances": {},
+    }
 
 
 def test_baseline_ref_needs_git(cli, tmp_path) -> None:
@@ -468,3 +473,20 @@ def test_a_saved_baseline_works_in_a_shallow_clone_and_says_renames_were_not_fol
         ("moved", "legacy")
     ]
     assert result.exit_code == ExitCode.OK
+
+
+def test_an_existing_function_that_grew_more_complex_is_listed_and_fails_on_request(
+    cli, repo, tmp_path
+) -> None:
+    branch(
+        repo, "grow", lambda r: r.write({"app/core.py": function("legacy", 19) + "\n\n" + SIMPLE})
+    )
+    result, data = run_gate(cli, repo, "ref", tmp_path, "--format", "markdown")
+    assert result.exit_code == ExitCode.OK
+    assert "### Existing findings that got worse (`fail_on_worse` is off)" in result.stdout
+    assert "| CX101 | medium | `legacy` | `app/core.py:1` | 15 | 19 | 10 |" in result.stdout
+    strict, data = run_gate(cli, repo, "ref", tmp_path, "--fail-on-worse")
+    assert strict.exit_code == ExitCode.GATE_FAILED
+    assert data["reasons"] == [
+        "medium finding CX101 in legacy (app/core.py:1) got worse: complexity.cc went from 15 to 19"
+    ]

@@ -20,6 +20,7 @@ from ctoaudit.model import (
 from ctoaudit.rules.model import FamilyScore, Finding, Score, Severity, fingerprint
 
 SPECS = [
+    MetricSpec(key="complexity.cc", description="cc", direction=Direction.LOWER, scope="function"),
     MetricSpec(key="complexity.cc.mean", description="mean", direction=Direction.LOWER),
     MetricSpec(key="complexity.mi.mean", description="mi", direction=Direction.HIGHER),
     MetricSpec(key="complexity.files", description="files", direction=Direction.INFO),
@@ -60,10 +61,9 @@ def report(
 def test_identity_ignores_lines_and_follows_renamed_files() -> None:
     old = [finding("CX110", "a.py", "a.py"), finding("CX102", "a.py", "f")]
     moved_line = finding("CX102", "b.py", "f").model_copy(update={"line": 90})
-    new, resolved, moved = match_findings(
-        old, [finding("CX110", "b.py", "b.py"), moved_line], {"a.py": "b.py"}
-    )
-    assert (new, resolved) == ([], [])
+    m = match_findings(old, [finding("CX110", "b.py", "b.py"), moved_line], {"a.py": "b.py"})
+    new, resolved, moved = m.new, m.resolved, m.moved
+    assert (new, resolved, m.worsened) == ([], [], [])
     assert [(m.finding.rule_id, m.before_path, m.how) for m in moved] == [
         ("CX102", "a.py", "renamed"),
         ("CX110", "a.py", "renamed"),
@@ -77,7 +77,8 @@ def test_items_moved_between_files_pair_one_to_one_by_rule_and_name() -> None:
         finding("CX102", "c.py", "f"),
         finding("CX101", "b.py", "g"),
     ]
-    new, resolved, moved = match_findings(old, now, {})
+    m = match_findings(old, now, {})
+    new, resolved, moved = m.new, m.resolved, m.moved
     assert [(f.rule_id, f.path, f.scope) for f in new] == [
         ("CX101", "b.py", "g"),
         ("CX102", "c.py", "f"),
@@ -87,9 +88,8 @@ def test_items_moved_between_files_pair_one_to_one_by_rule_and_name() -> None:
 
 
 def test_a_file_level_finding_in_a_file_that_was_not_renamed_is_new() -> None:
-    new, resolved, _ = match_findings(
-        [finding("CX110", "a.py", "a.py")], [finding("CX110", "b.py", "b.py")], {}
-    )
+    m = match_findings([finding("CX110", "a.py", "a.py")], [finding("CX110", "b.py", "b.py")], {})
+    new, resolved = m.new, m.resolved
     assert [f.path for f in new] == ["b.py"] and [f.path for f in resolved] == ["a.py"]
 
 
@@ -173,7 +173,37 @@ def test_items_sharing_a_name_are_counted_one_by_one() -> None:
         finding("CX102", "a.py", "C.x"),
         finding("CX102", "a.py", "C.x").model_copy(update={"line": 9}),
     )
-    new, resolved, moved = match_findings([getter], [getter, setter], {})
-    assert (len(new), resolved, moved) == (1, [], [])
-    new, resolved, _ = match_findings([getter, setter], [getter], {})
-    assert (new, len(resolved)) == ([], 1)
+    m = match_findings([getter], [getter, setter], {})
+    assert (len(m.new), m.resolved, m.moved) == (1, [], [])
+    m = match_findings([getter, setter], [getter], {})
+    assert (m.new, len(m.resolved)) == ([], 1)
+
+
+def test_existing_findings_that_got_worse_are_listed_and_fail_only_when_asked() -> None:
+    base = report(
+        [
+            finding("CX102", "a.py", "f", value=22),
+            finding("CX101", "a.py", "g", value=15, severity=Severity.MEDIUM).model_copy(
+                update={"threshold": 10}
+            ),
+        ]
+    )
+    grown = finding("CX102", "b.py", "f", value=31)  # moved to b.py and more complex
+    head = report(
+        [
+            grown,
+            finding("CX101", "a.py", "g", value=12, severity=Severity.MEDIUM).model_copy(
+                update={"threshold": 10}
+            ),
+        ]
+    )
+    result = compare(base, head, GatePolicy())
+    assert result.passed
+    assert [
+        (w.finding.scope, w.before_value, w.finding.value) for w in result.worsened_findings
+    ] == [("f", 22, 31)]
+    strict = compare(base, head, GatePolicy(fail_on_worse=True))
+    assert strict.reasons == [
+        "high finding CX102 in f (b.py:3) got worse: complexity.cc went from 22 to 31"
+    ]
+    assert compare(base, head, GatePolicy(fail_on_worse=True, fail_on=Severity.CRITICAL)).passed

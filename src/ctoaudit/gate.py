@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -51,6 +52,11 @@ class GatePolicy(BaseModel):
         default=Severity.LOW,
         description="Lowest severity of a new finding that fails the gate (info never moves the score).",
     )
+    fail_on_worse: bool = Field(
+        default=False,
+        description="Also fail when an existing finding got worse (its value moved further past "
+        "the threshold, e.g. a complex function grew more complex); severity as for new findings.",
+    )
     tolerances: dict[str, float] = Field(
         default_factory=dict,
         description="Metric key -> largest allowed change in the metric's bad direction, in its "
@@ -79,6 +85,13 @@ class MovedFinding(_Frozen):
     how: str = Field(
         description="'renamed' (git saw the file renamed) or 'moved' (same rule and name)."
     )
+
+
+class WorsenedFinding(_Frozen):
+    """A finding of the baseline that is still there, further past its threshold than before."""
+
+    finding: Finding = Field(description="The finding as it is now.")
+    before_value: float
 
 
 class MetricDelta(_Frozen):
@@ -122,6 +135,7 @@ class GateResult(_Frozen):
     new_findings: list[Finding] = Field(default_factory=list)
     resolved_findings: list[Finding] = Field(default_factory=list)
     moved_findings: list[MovedFinding] = Field(default_factory=list)
+    worsened_findings: list[WorsenedFinding] = Field(default_factory=list)
     metrics: list[MetricDelta] = Field(
         default_factory=list,
         description="Directional repository metrics that changed or are gated.",
@@ -134,6 +148,13 @@ class GateResult(_Frozen):
     def failing_findings(self) -> list[Finding]:
         """New findings severe enough to fail the gate."""
         return [f for f in self.new_findings if fails(f, self.policy)]
+
+    @property
+    def failing_worsened(self) -> list[WorsenedFinding]:
+        """Worsened findings that fail the gate (only with `fail_on_worse`)."""
+        if not self.policy.fail_on_worse:
+            return []
+        return [w for w in self.worsened_findings if fails(w.finding, self.policy)]
 
     @property
     def regressed_metrics(self) -> list[MetricDelta]:
@@ -206,19 +227,37 @@ def _pool(findings: Iterable[Finding], key: Callable[[Finding], _Key]) -> dict[_
     return pool
 
 
+@dataclass(frozen=True)
+class Matching:
+    """Findings of two reports paired by identity."""
+
+    new: list[Finding]
+    resolved: list[Finding]
+    moved: list[MovedFinding]
+    worsened: list[WorsenedFinding]
+
+
+def got_worse(before: Finding, after: Finding) -> bool:
+    """True when the value moved further from the threshold (the failing side stays the same)."""
+    return abs(after.value - after.threshold) > abs(before.value - before.threshold) + SCORE_EPSILON
+
+
 def match_findings(
     baseline: Iterable[Finding], current: Iterable[Finding], renames: Mapping[str, str]
-) -> tuple[list[Finding], list[Finding], list[MovedFinding]]:
-    """New, resolved and moved findings: by fingerprint after renames, then by rule and item name."""
+) -> Matching:
+    """New, resolved, moved and worsened findings: by fingerprint after renames, then by name."""
     unmatched = _pool(current, lambda f: (f.fingerprint,))
     resolved: list[Finding] = []
     moved: list[MovedFinding] = []
+    pairs: list[tuple[Finding, Finding]] = []
     for old in sorted(baseline, key=Finding.sort_key):
         path, scope = _renamed(old, renames)
         match = _pop(unmatched, (fingerprint(old.rule_id, path, scope),))
         if match is None:
             resolved.append(old)
-        elif path != old.path:
+            continue
+        pairs.append((old, match))
+        if path != old.path:
             moved.append(
                 MovedFinding(
                     finding=match, before_path=old.path, before_value=old.value, how="renamed"
@@ -237,14 +276,20 @@ def match_findings(
             still_resolved.append(old)
             continue
         _pop(unmatched, (twin.fingerprint,))
+        pairs.append((old, twin))
         moved.append(
             MovedFinding(finding=twin, before_path=old.path, before_value=old.value, how="moved")
         )
-    new = [f for group in unmatched.values() for f in group]
-    return (
-        sorted(new, key=Finding.sort_key),
-        still_resolved,
-        sorted(moved, key=lambda m: m.finding.sort_key()),
+    worsened = [
+        WorsenedFinding(finding=now, before_value=old.value)
+        for old, now in pairs
+        if got_worse(old, now)
+    ]
+    return Matching(
+        new=sorted((f for group in unmatched.values() for f in group), key=Finding.sort_key),
+        resolved=still_resolved,
+        moved=sorted(moved, key=lambda m: m.finding.sort_key()),
+        worsened=sorted(worsened, key=lambda w: w.finding.sort_key()),
     )
 
 
@@ -301,7 +346,12 @@ def compare_metrics(
             deltas.append(delta)
     for key in policy.tolerances:
         spec = specs.get(key)
-        if spec is not None and spec.direction is Direction.INFO:
+        if spec is not None and spec.scope != REPO_SCOPE:
+            notes.append(
+                f"tolerance for {key} not checked: it is measured per {spec.scope}, and tolerances "
+                "apply to repository-level metrics"
+            )
+        elif spec is not None and spec.direction is Direction.INFO:
             notes.append(
                 f"tolerance for {key} not checked: the metric has no good or bad direction"
             )
@@ -343,16 +393,20 @@ def _where(finding: Finding) -> str:
 
 
 def _reasons(
-    findings: list[Finding],
-    metrics: list[MetricDelta],
-    score: ScoreDelta | None,
-    policy: GatePolicy,
+    matching: Matching, metrics: list[MetricDelta], score: ScoreDelta | None, policy: GatePolicy
 ) -> list[str]:
     reasons = [
         f"new {f.severity.value} finding {f.rule_id} in {_where(f)}: {f.message}"
-        for f in findings
+        for f in matching.new
         if fails(f, policy)
     ]
+    if policy.fail_on_worse:
+        reasons += [
+            f"{w.finding.severity.value} finding {w.finding.rule_id} in {_where(w.finding)} got "
+            f"worse: {w.finding.metric} went from {_fmt(w.before_value)} to {_fmt(w.finding.value)}"
+            for w in matching.worsened
+            if fails(w.finding, policy)
+        ]
     reasons += [
         f"{m.metric} went from {_fmt(m.before)} to {_fmt(m.after)} "
         f"({'+' if m.delta > 0 else ''}{_fmt(m.delta)}; tolerance {_fmt(m.tolerance or 0)}, "
@@ -405,10 +459,10 @@ def compare(
     analyzers = comparable_analyzers(baseline, current)
     old = [f for f in baseline.findings if _analyzer_of(f.metric) in analyzers]
     now = [f for f in current.findings if _analyzer_of(f.metric) in analyzers]
-    new, resolved, moved = match_findings(old, now, moves)
+    matching = match_findings(old, now, moves)
     metrics, metric_notes = compare_metrics(baseline, current, policy, analyzers)
     score = compare_scores(baseline, current, policy)
-    reasons = _reasons(new, metrics, score, policy)
+    reasons = _reasons(matching, metrics, score, policy)
     return GateResult(
         passed=not reasons,
         reasons=reasons,
@@ -416,9 +470,10 @@ def compare(
         baseline=baseline.target,
         current=current.target,
         as_of=as_of,
-        new_findings=new,
-        resolved_findings=resolved,
-        moved_findings=moved,
+        new_findings=matching.new,
+        resolved_findings=matching.resolved,
+        moved_findings=matching.moved,
+        worsened_findings=matching.worsened,
         metrics=metrics,
         score=score,
         renames=moves,

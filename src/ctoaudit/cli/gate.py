@@ -159,6 +159,13 @@ def gate(
     fail_on: Annotated[
         Severity | None, typer.Option("--fail-on", help="Lowest severity of a new finding that fails [config, else low].")
     ] = None,
+    fail_on_worse: Annotated[
+        bool | None,
+        typer.Option(
+            "--fail-on-worse/--no-fail-on-worse",
+            help="Also fail when an existing finding got worse [config, else no].",
+        ),
+    ] = None,
     tolerance: Annotated[
         list[str] | None,
         typer.Option("--tolerance", help="METRIC=NUMBER: allowed worsening of a repository metric (repeatable)."),
@@ -195,6 +202,7 @@ def gate(
             inputs.policy,
             max_score_drop=max_score_drop,
             fail_on=fail_on,
+            fail_on_worse=fail_on_worse,
             tolerances=tolerances,
         )
         result = compare(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ctoaudit.gate import GateResult, MetricDelta, fails
+from ctoaudit.gate import GateResult, MetricDelta, WorsenedFinding, fails
 from ctoaudit.model import REPO_SCOPE, TargetInfo
 from ctoaudit.render.json_report import dumps
 from ctoaudit.render.markdown_blocks import fmt, location, table
@@ -60,6 +60,18 @@ def _findings_table(findings: Sequence[Finding]) -> str:
             (f.rule_id, f.severity.value, _item(f), location(f.path, f.line), fmt(f.value, 2),
              fmt(f.threshold, 2), f.message)
             for f in findings
+        ],
+    )  # fmt: skip
+
+
+def _worsened_table(worsened: Sequence[WorsenedFinding]) -> str:
+    return table(
+        ["Rule", "Severity", "Item", "Location", "Before", "After", "Limit"],
+        [
+            (w.finding.rule_id, w.finding.severity.value, _item(w.finding),
+             location(w.finding.path, w.finding.line), fmt(w.before_value, 2),
+             fmt(w.finding.value, 2), fmt(w.finding.threshold, 2))
+            for w in worsened
         ],
     )  # fmt: skip
 
@@ -114,6 +126,8 @@ def _regressions(result: GateResult) -> list[str]:
     failing = result.failing_findings
     if failing:
         blocks += ["### New findings", _findings_table(failing)]
+    if result.failing_worsened:
+        blocks += ["### Existing findings that got worse", _worsened_table(result.failing_worsened)]
     if result.regressed_metrics:
         blocks += ["### Metrics past their tolerance", _metrics_table(result.regressed_metrics)]
     return blocks
@@ -137,6 +151,13 @@ def _other(result: GateResult) -> list[str]:
         blocks += [
             f"### New findings below `fail_on = {result.policy.fail_on.value}`",
             _findings_table(quiet),
+        ]
+    failing = {w.finding.fingerprint for w in result.failing_worsened}
+    worsened = [w for w in result.worsened_findings if w.finding.fingerprint not in failing]
+    if worsened:
+        blocks += [
+            "### Existing findings that got worse (`fail_on_worse` is off)",
+            _worsened_table(worsened),
         ]
     worse = [m for m in result.metrics if not m.regressed and not m.improved and m.delta != 0]
     if worse:
@@ -189,6 +210,11 @@ def text(result: GateResult) -> str:
     lines += [
         f"  {m.how}: {m.finding.rule_id} {m.finding.scope} from {m.before_path} to {m.finding.path}"
         for m in result.moved_findings
+    ]
+    lines += [
+        f"  worse: {w.finding.rule_id} {_plain(w.finding)} {fmt(w.before_value, 2)} -> "
+        f"{fmt(w.finding.value, 2)}"
+        for w in result.worsened_findings
     ]
     lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines) + "\n"
