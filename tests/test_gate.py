@@ -488,5 +488,7 @@ def test_an_existing_function_that_grew_more_complex_is_listed_and_fails_on_requ
     strict, data = run_gate(cli, repo, "ref", tmp_path, "--fail-on-worse")
     assert strict.exit_code == ExitCode.GATE_FAILED
     assert data["reasons"] == [
-        "medium finding CX101 in legacy (app/core.py:1) got worse: complexity.cc went from 15 to 19"
+        "medium finding CX101 in legacy (app/core.py:1) got worse: complexity.cc went from 15 to 19",
+        "low finding CX104 in the repository got worse: complexity.cc.mean went from 5.67 to 7",
+        "low finding CX105 in the repository got worse: complexity.cc.p90 went from 15 to 19",
     ]
