@@ -492,3 +492,23 @@ def test_an_existing_function_that_grew_more_complex_is_listed_and_fails_on_requ
         "low finding CX104 in the repository got worse: complexity.cc.mean went from 5.67 to 7",
         "low finding CX105 in the repository got worse: complexity.cc.p90 went from 15 to 19",
     ]
+
+
+def test_merge_base_compares_with_the_fork_point_not_the_moving_base(cli, repo, tmp_path) -> None:
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"app/util.py": SIMPLE + "\n\ndef helper(y):\n    return y\n"}, "feature work")
+    repo.git("checkout", "-q", "main")
+    repo.commit({"app/core.py": SIMPLE}, "main fixed legacy meanwhile")
+    repo.git("checkout", "-q", "feature")
+    tip, tip_data = run_gate(cli, repo, "ref", tmp_path)
+    # against main's tip the untouched legacy function looks new: main dropped it after the fork
+    assert tip.exit_code == ExitCode.GATE_FAILED
+    assert ("CX101", "legacy") in scopes(tip_data["new_findings"])
+    fork, fork_data = run_gate(cli, repo, "ref", tmp_path, "--merge-base")
+    assert fork.exit_code == ExitCode.OK, fork.stdout
+    assert fork_data["new_findings"] == []
+    assert fork_data["baseline"]["commit"] == repo.git("merge-base", "main", "feature").strip()
+    one_line_error(
+        cli("gate", str(repo.path), "--baseline", str(tmp_path / "x.json"), "--merge-base"),
+        "--merge-base needs --baseline-ref",
+    )

@@ -51,10 +51,14 @@ class BaselineSource:
     file: Path | None = None
     ref: str | None = None
     allow_shallow: bool = False
+    merge_base: bool = False
+    """Compare with the commit where the current one forked from `ref`, not with `ref` itself."""
 
     def __post_init__(self) -> None:
         if (self.file is None) == (self.ref is None):
             raise UsageError("give exactly one of --baseline FILE and --baseline-ref REF")
+        if self.merge_base and self.ref is None:
+            raise UsageError("--merge-base needs --baseline-ref")
 
 
 @dataclass(frozen=True)
@@ -193,18 +197,35 @@ def _auditor(request: AuditRequest, options: AuditOptions) -> _Auditor:
     )
 
 
-def _against_ref(auditor: _Auditor, ref: str, target: str, *, allow_shallow: bool) -> GateInputs:
+def merge_base(repo: git.Repo, ref_commit: str, head: str, ref: str) -> str:
+    """The best common ancestor of the baseline ref and the current commit."""
+    import git  # noqa: PLC0415
+
+    try:
+        return str(repo.git.execute(["git", "merge-base", ref_commit, head])).strip()
+    except git.GitCommandError:
+        raise UsageError(
+            f"no merge base between {ref!r} and {head}: the histories are unrelated or not "
+            f"fetched; {SHALLOW_ADVICE}"
+        ) from None
+
+
+def _against_ref(auditor: _Auditor, source: BaselineSource, target: str) -> GateInputs:
+    ref = source.ref or "HEAD"
     snapshot = auditor.snapshot
     repo = snapshot.git_repo()
     if repo is None:
         raise UsageError(f"--baseline-ref needs a git repository; {target} is not in one")
-    if is_shallow(repo) and not allow_shallow:
+    if is_shallow(repo) and not source.allow_shallow:
         raise UsageError(
             f"{target} is a shallow clone: the baseline ref {ref!r} and its history may be "
             f"missing; {SHALLOW_ADVICE}"
         )
     prefix = snapshot_prefix(snapshot, repo)
     base_snapshot = _open_baseline_commit(repo, ref, prefix, snapshot.info.path)
+    if source.merge_base:
+        fork = merge_base(repo, base_snapshot.commit_id, snapshot.commit() or "HEAD", ref)
+        base_snapshot = CommitSnapshot(repo, fork, prefix=prefix, display_path=snapshot.info.path)
     as_of = auditor.options.clock()  # one instant for both sides: dependency ages compare fairly
     baseline = auditor.audit(base_snapshot, as_of)
     current = auditor.audit(snapshot, as_of)
@@ -238,7 +259,7 @@ def prepare(
     saved = read_baseline_file(source.file) if source.file is not None else None
     auditor = _auditor(request, options or AuditOptions())
     if source.ref is not None:
-        return _against_ref(auditor, source.ref, request.target, allow_shallow=source.allow_shallow)
+        return _against_ref(auditor, source, request.target)
     if saved is None or source.file is None:  # pragma: no cover - BaselineSource ensures one
         raise UsageError("give exactly one of --baseline FILE and --baseline-ref REF")
     return _against_file(auditor, saved, source.file)

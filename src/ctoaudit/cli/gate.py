@@ -152,6 +152,13 @@ def gate(
         str | None,
         typer.Option("--baseline-ref", help="A git ref audited from git objects, e.g. origin/main.", envvar="CTOAUDIT_BASELINE_REF"),
     ] = None,
+    use_merge_base: Annotated[
+        bool,
+        typer.Option(
+            "--merge-base",
+            help="Compare with the commit this change forked from (git merge-base REF HEAD).",
+        ),
+    ] = False,
     ref: Annotated[str | None, typer.Option("--ref", help="Gate this commit instead of the work tree.")] = None,
     max_score_drop: Annotated[
         float | None, typer.Option("--max-score-drop", min=0, max=100, help="Largest allowed score drop in points [config, else 0].")
@@ -190,7 +197,9 @@ def gate(
 ) -> None:  # fmt: skip
     """Compare this change with a baseline: exit 1 on a regression, 0 otherwise, 2 on usage errors."""
     with boundary():
-        source = BaselineSource(file=baseline, ref=baseline_ref, allow_shallow=allow_shallow)
+        source = BaselineSource(
+            file=baseline, ref=baseline_ref, allow_shallow=allow_shallow, merge_base=use_merge_base
+        )
         tolerances = parse_tolerances(tolerance) or None  # bad flags fail before any work
         request = _request(target, ref, config, cache_dir, rules, analyzers, disable, exclude, jobs)
         cache = open_cache(cache_dir, enabled=not no_cache)

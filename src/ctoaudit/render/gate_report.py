@@ -23,7 +23,8 @@ MAX_REASONS = 20
 
 def _side(target: TargetInfo) -> str:
     if target.commit:
-        ref = f" ({target.ref})" if target.ref else ""
+        named = target.ref and not target.commit.startswith(target.ref)
+        ref = f" ({target.ref})" if named else ""
         dirty = " with uncommitted changes" if target.dirty else ""
         return f"`{target.commit[:12]}`{ref}{dirty}"
     return target.ref or target.path
