@@ -512,3 +512,20 @@ def test_merge_base_compares_with_the_fork_point_not_the_moving_base(cli, repo, 
         cli("gate", str(repo.path), "--baseline", str(tmp_path / "x.json"), "--merge-base"),
         "--merge-base needs --baseline-ref",
     )
+
+
+def test_every_gate_format_prints_on_stdout(cli, repo) -> None:
+    from ctoaudit.cli.gate import GateFormat
+
+    branch(repo, "feature", add_complex)
+    for fmt in GateFormat:
+        result = cli(
+            "gate", str(repo.path), "--baseline-ref", "main", *ANALYZERS, "--format", fmt.value
+        )
+        assert result.exit_code == ExitCode.GATE_FAILED, fmt
+        if fmt is GateFormat.JSON:
+            assert json.loads(result.stdout)["passed"] is False
+        elif fmt is GateFormat.SARIF:
+            assert validate_sarif(result.stdout)["runs"][0]["results"]
+        else:
+            assert "parse_everything" in result.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, assert_never
 
 import typer
 from pydantic import ValidationError
@@ -132,15 +132,21 @@ def apply_flags(policy: GatePolicy, **flags: Any) -> GatePolicy:  # noqa: ANN401
         raise ConfigError(format_validation_error("command line", exc)) from exc
 
 
-def _outputs(inputs: GateInputs, result: GateResult) -> dict[GateFormat, str]:
-    states = {f.fingerprint: "unchanged" for f in inputs.current.findings}
-    states |= {f.fingerprint: "new" for f in result.new_findings}
-    return {
-        GateFormat.TEXT: gate_report.text(result),
-        GateFormat.MARKDOWN: gate_report.markdown(result),
-        GateFormat.JSON: gate_report.json(result),
-        GateFormat.SARIF: sarif.dumps(sarif.to_sarif(inputs.current, states)),
-    }
+def render_gate(kind: GateFormat, inputs: GateInputs, result: GateResult) -> str:
+    """One output of the gate; SARIF holds the current findings, marked new or unchanged."""
+    match kind:
+        case GateFormat.TEXT:
+            return gate_report.text(result)
+        case GateFormat.MARKDOWN:
+            return gate_report.markdown(result)
+        case GateFormat.JSON:
+            return gate_report.json(result)
+        case GateFormat.SARIF:
+            states = {f.fingerprint: "unchanged" for f in inputs.current.findings}
+            states |= {f.fingerprint: "new" for f in result.new_findings}
+            return sarif.dumps(sarif.to_sarif(inputs.current, states))
+        case _:  # pragma: no cover - exhaustiveness is checked by mypy
+            assert_never(kind)
 
 
 def gate(
@@ -222,17 +228,16 @@ def gate(
             as_of=inputs.as_of,
             notes=inputs.notes,
         )
-        outputs = _outputs(inputs, result)
         for path, kind in (
             (markdown, GateFormat.MARKDOWN),
             (json_file, GateFormat.JSON),
             (sarif_file, GateFormat.SARIF),
         ):
             if path is not None:
-                write_atomic(path, outputs[kind])
+                write_atomic(path, render_gate(kind, inputs, result))
                 if not quiet:
                     stderr_console().print(f"wrote {path} ({kind.value})")
-        typer.echo(outputs[fmt], nl=False)
+        typer.echo(render_gate(fmt, inputs, result), nl=False)
         if not result.passed:
             raise typer.Exit(ExitCode.GATE_FAILED)
 
