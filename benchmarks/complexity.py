@@ -34,19 +34,7 @@ def fetch_django() -> Path:
     if existing:
         return existing[0]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            DJANGO,
-            "-d",
-            str(WORK),
-        ],
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", DJANGO, "-d", str(WORK)],
         check=True,
     )
     archive = next(WORK.glob("[Dd]jango-5.1.4.tar.gz"))
@@ -72,9 +60,7 @@ def radon_bin() -> str:
 
 
 def ctoaudit_bin() -> str:
-    found = shutil.which("ctoaudit", path=str(Path(sys.executable).parent)) or shutil.which(
-        "ctoaudit"
-    )
+    found = shutil.which("ctoaudit", path=str(Path(sys.executable).parent)) or shutil.which("ctoaudit")
     if found is None:
         raise SystemExit("ctoaudit is not installed in this environment (pip install -e .)")
     return found
@@ -101,26 +87,15 @@ def cross_check(report: dict, radon_cc: dict, radon_mi: dict) -> tuple[int, int,
         if isinstance(blocks, dict):  # {"error": ...}
             continue
         for block in blocks:
-            name = (
-                f"{block['classname']}.{block['name']}" if block.get("classname") else block["name"]
-            )
+            name = f"{block['classname']}.{block['name']}" if block.get("classname") else block["name"]
             theirs_cc.add((path, name, block["lineno"], block["complexity"]))
             for method in block.get("methods", []):
-                theirs_cc.add(
-                    (
-                        path,
-                        f"{block['name']}.{method['name']}",
-                        method["lineno"],
-                        method["complexity"],
-                    )
-                )
+                theirs_cc.add((path, f"{block['name']}.{method['name']}", method["lineno"], method["complexity"]))
     theirs_mi = {p: v["mi"] for p, v in radon_mi.items() if "mi" in v}
     problems = [f"cc only in ctoaudit: {x}" for x in sorted(ours_cc - theirs_cc)[:5]]
     problems += [f"cc only in radon: {x}" for x in sorted(theirs_cc - ours_cc)[:5]]
     problems += [
-        f"mi differs for {p}: {ours_mi.get(p)} vs {v}"
-        for p, v in sorted(theirs_mi.items())
-        if abs(ours_mi.get(p, -1) - v) > 1e-9
+        f"mi differs for {p}: {ours_mi.get(p)} vs {v}" for p, v in sorted(theirs_mi.items()) if abs(ours_mi.get(p, -1) - v) > 1e-9
     ][:5]
     if set(ours_mi) != set(theirs_mi):
         problems.append(f"files with MI differ: {sorted(set(ours_mi) ^ set(theirs_mi))[:5]}")
@@ -128,9 +103,7 @@ def cross_check(report: dict, radon_cc: dict, radon_mi: dict) -> tuple[int, int,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="warm runs to take the median of")
     args = parser.parse_args()
     tree = fetch_django()
@@ -157,25 +130,15 @@ def main() -> None:
         cold, _ = timed(cmd, parent, env)
         report = json.loads(out_file.read_text())
         warm_runs = [timed(cmd, parent, env)[0] for _ in range(args.runs)]
-        terminal_runs = [
-            timed([ctoaudit, "run", "django", "--quiet"], parent, env)[0] for _ in range(args.runs)
-        ]
+        terminal_runs = [timed([ctoaudit, "run", "django", "--quiet"], parent, env)[0] for _ in range(args.runs)]
     warm = statistics.median(warm_runs)
     warm_terminal = statistics.median(terminal_runs)
-    print(
-        f"ctoaudit cold (JSON):          {cold:7.2f} s   = {cold / radon_total:.3f} x radon (target <= {COLD_TARGET})"
-    )
-    print(
-        f"ctoaudit warm (JSON, median):  {warm:7.2f} s   = {warm / cold:.3f} x cold (target <= {WARM_TARGET})"
-    )
-    print(
-        f"ctoaudit warm (terminal):      {warm_terminal:7.2f} s   = {warm_terminal / cold:.3f} x cold"
-    )
+    print(f"ctoaudit cold (JSON):          {cold:7.2f} s   = {cold / radon_total:.3f} x radon (target <= {COLD_TARGET})")
+    print(f"ctoaudit warm (JSON, median):  {warm:7.2f} s   = {warm / cold:.3f} x cold (target <= {WARM_TARGET})")
+    print(f"ctoaudit warm (terminal):      {warm_terminal:7.2f} s   = {warm_terminal / cold:.3f} x cold")
 
     functions, mi_files, problems = cross_check(report, radon_out["cc"], radon_out["mi"])
-    print(
-        f"cross-check: {functions} functions/methods/classes and {mi_files} files' MI compared with radon"
-    )
+    print(f"cross-check: {functions} functions/methods/classes and {mi_files} files' MI compared with radon")
     for problem in problems:
         print(f"  MISMATCH {problem}")
     print("cross-check: identical" if not problems else "cross-check: FAILED")
