@@ -529,3 +529,17 @@ def test_every_gate_format_prints_on_stdout(cli, repo) -> None:
             assert validate_sarif(result.stdout)["runs"][0]["results"]
         else:
             assert "parse_everything" in result.stdout
+
+
+def test_pre_commit_style_gate_of_staged_work_against_head(cli, repo) -> None:
+    repo.write({"app/new.py": function("parse_everything", 25)})
+    repo.git("add", "app/new.py")
+    result = cli("gate", str(repo.path), "--baseline-ref", "HEAD", "--quiet", *ANALYZERS)
+    assert result.exit_code == ExitCode.GATE_FAILED
+    assert "(main) with uncommitted changes against" in result.stdout  # the work tree, not HEAD
+    assert "parse_everything (app/new.py:1)" in result.stdout
+    repo.git("rm", "-q", "--cached", "app/new.py")
+    (repo.path / "app" / "new.py").unlink()
+    assert (
+        cli("gate", str(repo.path), "--baseline-ref", "HEAD", *ANALYZERS).exit_code == ExitCode.OK
+    )
