@@ -543,3 +543,17 @@ def test_pre_commit_style_gate_of_staged_work_against_head(cli, repo) -> None:
     assert (
         cli("gate", str(repo.path), "--baseline-ref", "HEAD", *ANALYZERS).exit_code == ExitCode.OK
     )
+
+
+def test_programs_named_in_the_repositorys_git_config_never_run(cli, repo, tmp_path) -> None:
+    marker = tmp_path / "ran"
+    script = tmp_path / "fsmonitor.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    script.chmod(0o755)
+    repo.git("config", "core.fsmonitor", str(script))
+    repo.write({"app/util.py": SIMPLE + "\n\ndef extra(y):\n    return y\n"})  # a dirty work tree
+    assert cli("run", str(repo.path), *ANALYZERS, "--format", "json").exit_code == 0
+    assert (
+        cli("gate", str(repo.path), "--baseline-ref", "HEAD", *ANALYZERS).exit_code == ExitCode.OK
+    )
+    assert not marker.exists()

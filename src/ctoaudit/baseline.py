@@ -38,6 +38,10 @@ from ctoaudit.snapshot import CommitSnapshot, RepoSnapshot, open_snapshot
 if TYPE_CHECKING:
     import git
 
+GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
+"""git with nothing from the repository's own config run as a program: diffing a work tree would
+otherwise start a configured fsmonitor (never execute code from an audited repository)."""
+
 SHALLOW_ADVICE = (
     "check out the full history (GitHub Actions: actions/checkout with `fetch-depth: 0`; "
     "GitLab CI: `GIT_DEPTH: 0`), or pass --allow-shallow if the baseline commit was fetched"
@@ -88,7 +92,7 @@ def _git(repo: git.Repo, *args: str) -> str:
     import git  # noqa: PLC0415 - GitPython is slow to import; only git targets need it
 
     try:
-        return str(repo.git.execute(["git", *args], strip_newline_in_stdout=False))
+        return str(repo.git.execute([*GIT, *args], strip_newline_in_stdout=False))
     except git.GitCommandError as exc:
         detail = (exc.stderr or "").strip().splitlines()
         raise UsageError(f"git {args[0]} failed: {detail[-1] if detail else exc}") from None
@@ -104,7 +108,7 @@ def has_commit(repo: git.Repo, commit: str) -> bool:
     import git  # noqa: PLC0415
 
     try:
-        repo.git.execute(["git", "cat-file", "-e", f"{commit}^{{commit}}"])
+        repo.git.execute([*GIT, "cat-file", "-e", f"{commit}^{{commit}}"])
     except git.GitCommandError:
         return False
     return True
@@ -202,7 +206,7 @@ def merge_base(repo: git.Repo, ref_commit: str, head: str, ref: str) -> str:
     import git  # noqa: PLC0415
 
     try:
-        return str(repo.git.execute(["git", "merge-base", ref_commit, head])).strip()
+        return str(repo.git.execute([*GIT, "merge-base", ref_commit, head])).strip()
     except git.GitCommandError:
         raise UsageError(
             f"no merge base between {ref!r} and {head}: the histories are unrelated or not "
