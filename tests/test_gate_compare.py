@@ -207,3 +207,51 @@ def test_existing_findings_that_got_worse_are_listed_and_fail_only_when_asked() 
         "high finding CX102 in f (b.py:3) got worse: complexity.cc went from 22 to 31"
     ]
     assert compare(base, head, GatePolicy(fail_on_worse=True, fail_on=Severity.CRITICAL)).passed
+
+
+def test_align_compares_scores_over_the_analyzers_both_sides_ran() -> None:
+    from ctoaudit.baseline import align
+    from ctoaudit.engine import judge
+    from ctoaudit.rules.model import Operator, Rule, RuleSet
+
+    ruleset = RuleSet(
+        name="t",
+        rules=[
+            Rule(
+                id="CX901",
+                title="mean",
+                metric="complexity.cc.mean",
+                operator=Operator.LE,
+                threshold=5,
+                proposal="p",
+            ),
+            Rule(
+                id="OT901",
+                title="other",
+                metric="other.x",
+                operator=Operator.LE,
+                threshold=1,
+                proposal="p",
+            ),
+        ],
+    )
+    base = judge(report(values={"complexity.cc.mean": 3}), ruleset)
+    other = AnalyzerResult(
+        name="other", version="1", measurements=[Measurement(metric="other.x", value=9)]
+    )
+    head = judge(
+        report(values={"complexity.cc.mean": 3}).model_copy(
+            update={"analyzers": {**base.analyzers, "other": other}}
+        ),
+        ruleset,
+    )
+    assert (base.score.overall, head.score.overall) == (
+        100,
+        50,
+    )  # the new analyzer's rule counts on one side only
+    old, new, notes = align(base, head, ruleset)
+    assert old.score.overall == new.score.overall == 100
+    assert notes == [
+        "analyzer other did not run successfully on the baseline side: its findings and metrics were not compared"
+    ]
+    assert compare(old, new, GatePolicy()).passed and not compare(base, head, GatePolicy()).passed

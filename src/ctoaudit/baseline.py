@@ -29,7 +29,7 @@ from ctoaudit.engine import (
     select_analyzers,
 )
 from ctoaudit.errors import ConfigError, TargetError, UsageError
-from ctoaudit.gate import GatePolicy
+from ctoaudit.gate import GatePolicy, comparable_analyzers, missing_notes
 from ctoaudit.model import AuditReport, TargetKind
 from ctoaudit.render import json_report
 from ctoaudit.rules.model import RuleSet
@@ -67,14 +67,39 @@ class BaselineSource:
 
 @dataclass(frozen=True)
 class GateInputs:
-    """Everything `gate.compare` needs: both judged reports, renames, the as-of instant, the policy."""
+    """Everything `gate.compare` needs: both judged reports, renames, the as-of instant, the policy.
+
+    `baseline` and `current` hold only the analyzers that ran on both sides, judged again over
+    those, so the scores compare like with like; `current_report` is the whole current audit.
+    """
 
     baseline: AuditReport
     current: AuditReport
+    current_report: AuditReport
     policy: GatePolicy
     as_of: datetime
     renames: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+def align(
+    baseline: AuditReport, current: AuditReport, ruleset: RuleSet
+) -> tuple[AuditReport, AuditReport, list[str]]:
+    """Both reports over the analyzers that ran successfully on both sides, judged by `ruleset`.
+
+    An analyzer missing (or failed) on one side would otherwise move the score: its rules count on
+    one side and are skipped on the other.
+    """
+    common = comparable_analyzers(baseline, current)
+    notes = missing_notes(baseline, current, common)
+
+    def keep(report: AuditReport) -> AuditReport:
+        if set(report.analyzers) == common:
+            return report
+        kept = {k: v for k, v in report.analyzers.items() if k in common}
+        return judge(report.model_copy(update={"analyzers": kept}), ruleset)
+
+    return keep(baseline), keep(current), notes
 
 
 def read_baseline_file(path: Path) -> AuditReport:
@@ -234,7 +259,8 @@ def _against_ref(auditor: _Auditor, source: BaselineSource, target: str) -> Gate
     baseline = auditor.audit(base_snapshot, as_of)
     current = auditor.audit(snapshot, as_of)
     renames = detect_renames(repo, base_snapshot.commit_id, _current_head(snapshot), prefix)
-    return GateInputs(baseline, current, auditor.settings.gate, as_of, renames)
+    old, new, notes = align(baseline, current, auditor.ruleset)
+    return GateInputs(old, new, current, auditor.settings.gate, as_of, renames, notes)
 
 
 def _against_file(auditor: _Auditor, saved: AuditReport, path: Path) -> GateInputs:
@@ -248,11 +274,11 @@ def _against_file(auditor: _Auditor, saved: AuditReport, path: Path) -> GateInpu
             "not as of the baseline (write baselines with `ctoaudit baseline write`)"
         )
     current = auditor.audit(auditor.snapshot, as_of)
-    # The saved report is judged again by today's rule set, over the analyzers that ran now.
-    kept = {k: v for k, v in saved.analyzers.items() if k in current.analyzers}
-    baseline = judge(saved.model_copy(update={"analyzers": kept}), auditor.ruleset)
+    # The saved report is judged again by today's rule set (always, even with the same analyzers).
+    baseline = judge(saved, auditor.ruleset)
     renames = _renames_from_saved(auditor.snapshot.git_repo(), auditor.snapshot, saved, notes)
-    return GateInputs(baseline, current, auditor.settings.gate, as_of, renames, notes)
+    old, new, missing = align(baseline, current, auditor.ruleset)
+    return GateInputs(old, new, current, auditor.settings.gate, as_of, renames, [*notes, *missing])
 
 
 def prepare(

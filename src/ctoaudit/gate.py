@@ -422,17 +422,23 @@ def _reasons(
     return reasons
 
 
-def _coverage_notes(baseline: AuditReport, current: AuditReport, analyzers: set[str]) -> list[str]:
+def version_notes(baseline: AuditReport, current: AuditReport, analyzers: set[str]) -> list[str]:
+    """A note for each compared analyzer whose version differs between the sides."""
     notes = []
-    for name in sorted(set(baseline.analyzers) | set(current.analyzers)):
-        if name in analyzers:
-            before, after = baseline.analyzers[name].version, current.analyzers[name].version
-            if before != after:
-                notes.append(
-                    f"analyzer {name} is version {before} in the baseline and {after} now: "
-                    "some differences may come from the analyzer, not the change"
-                )
-            continue
+    for name in sorted(analyzers):
+        before, after = baseline.analyzers[name].version, current.analyzers[name].version
+        if before != after:
+            notes.append(
+                f"analyzer {name} is version {before} in the baseline and {after} now: "
+                "some differences may come from the analyzer, not the change"
+            )
+    return notes
+
+
+def missing_notes(baseline: AuditReport, current: AuditReport, analyzers: set[str]) -> list[str]:
+    """A note for each analyzer left out of the comparison, naming the side it is missing from."""
+    notes = []
+    for name in sorted((set(baseline.analyzers) | set(current.analyzers)) - analyzers):
         sides = [
             side
             for side, report in (("baseline", baseline), ("current", current))
@@ -477,5 +483,10 @@ def compare(
         metrics=metrics,
         score=score,
         renames=moves,
-        notes=[*notes, *_coverage_notes(baseline, current, analyzers), *metric_notes],
+        notes=[
+            *notes,
+            *missing_notes(baseline, current, analyzers),
+            *version_notes(baseline, current, analyzers),
+            *metric_notes,
+        ],
     )

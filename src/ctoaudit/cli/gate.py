@@ -142,9 +142,10 @@ def render_gate(kind: GateFormat, inputs: GateInputs, result: GateResult) -> str
         case GateFormat.JSON:
             return gate_report.json(result)
         case GateFormat.SARIF:
+            # findings of analyzers that were not compared get no baseline state
             states = {f.fingerprint: "unchanged" for f in inputs.current.findings}
             states |= {f.fingerprint: "new" for f in result.new_findings}
-            return sarif.dumps(sarif.to_sarif(inputs.current, states))
+            return sarif.dumps(sarif.to_sarif(inputs.current_report, states))
         case _:  # pragma: no cover - exhaustiveness is checked by mypy
             assert_never(kind)
 
