@@ -168,7 +168,7 @@ class GateResult(_Frozen):
 
 
 def fails(finding: Finding, policy: GatePolicy) -> bool:
-    """True when a new finding is severe enough to fail the gate."""
+    """True when a (new or worsened) finding is severe enough to fail the gate."""
     return finding.severity.rank >= policy.fail_on.rank
 
 
