@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from ctoaudit.errors import ConfigError
+from ctoaudit.gate import GatePolicy
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 CONFIG_FILE = ".ctoaudit.toml"
@@ -55,6 +56,10 @@ class Settings(BaseModel):
     analyzers: dict[str, dict[str, JsonValue]] = Field(
         default_factory=dict,
         description="Per-analyzer options: [tool.ctoaudit.analyzers.<name>]; see `ctoaudit analyzers`.",
+    )
+    gate: GatePolicy = Field(
+        default_factory=GatePolicy,
+        description="What fails `ctoaudit gate`: [tool.ctoaudit.gate]; flags override it.",
     )
 
     source: str | None = Field(
