@@ -175,29 +175,39 @@ def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:
     ]
 
 
-def _totals(
-    deps: Sequence[Dependency], ages: Mapping[Dependency, Age], application: bool
-) -> dict[str, float]:
+def _is_unpinned(dep: Dependency) -> bool:
+    return dep.version is None and dep.unresolved is None
+
+
+def _counts(deps: Sequence[Dependency], ages: Mapping[Dependency, Age]) -> dict[str, float]:
+    """How many dependencies there are, and how many were measured, unpinned or flagged."""
     direct = [d for d in deps if d.direct]
-    unpinned = [d for d in direct if d.version is None and d.unresolved is None]
-    all_years = [a.libyears for a in ages.values()]
-    direct_years = [a.libyears for d, a in ages.items() if d.direct]
-    every, only_direct = summary(all_years), summary(direct_years)
+    unpinned = [d for d in direct if _is_unpinned(d)]
     values: dict[str, float] = {
         "dependencies.count": len(deps),
         "dependencies.direct.count": len(direct),
         "dependencies.resolved": len(ages),
-        "dependencies.unresolved": sum(
-            1 for d in deps if d not in ages and not (d.version is None and d.unresolved is None)
-        ),
+        "dependencies.unresolved": sum(1 for d in deps if d not in ages and not _is_unpinned(d)),
         "dependencies.unpinned.count": len(unpinned),
-        "dependencies.application": float(application),
+        "dependencies.yanked.count": sum(1 for a in ages.values() if a.yanked),
+        "dependencies.deprecated.count": sum(1 for a in ages.values() if a.deprecated),
+    }
+    if direct:
+        values["dependencies.unpinned.share"] = round(len(unpinned) / len(direct), 4)
+    if deps:
+        values["dependencies.coverage"] = round(len(ages) / len(deps), 4)
+    return values
+
+
+def _libyear_totals(ages: Mapping[Dependency, Age]) -> dict[str, float]:
+    """Sum, mean, p90, max and count over one year, for all and for direct dependencies."""
+    every = summary([a.libyears for a in ages.values()])
+    only_direct = summary([a.libyears for d, a in ages.items() if d.direct])
+    values: dict[str, float] = {
         "dependencies.libyears.total": every["sum"],
         "dependencies.over_1y": every["over_1y"],
         "dependencies.libyears.direct": only_direct["sum"],
         "dependencies.direct.over_1y": only_direct["over_1y"],
-        "dependencies.yanked.count": sum(1 for a in ages.values() if a.yanked),
-        "dependencies.deprecated.count": sum(1 for a in ages.values() if a.deprecated),
     }
     for stat in ("mean", "p90", "max"):
         if stat in every:
@@ -206,11 +216,17 @@ def _totals(
             values[f"dependencies.libyears.direct.{stat}"] = only_direct[stat]
     if ages:
         values["dependencies.majors_behind.max"] = max(a.majors_behind for a in ages.values())
-    if direct:
-        values["dependencies.unpinned.share"] = round(len(unpinned) / len(direct), 4)
-    if deps:
-        values["dependencies.coverage"] = round(len(ages) / len(deps), 4)
     return values
+
+
+def _totals(
+    deps: Sequence[Dependency], ages: Mapping[Dependency, Age], application: bool
+) -> dict[str, float]:
+    return {
+        **_counts(deps, ages),
+        **_libyear_totals(ages),
+        "dependencies.application": float(application),
+    }
 
 
 def _is_application(paths: Sequence[str]) -> bool:
