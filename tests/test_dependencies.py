@@ -14,7 +14,9 @@ from registry_server import RegistryServer, Reply, json_reply, recorded
 from ctoaudit.analyzers.dependencies import METRICS, DependencyAgeAnalyzer
 from ctoaudit.cache import SqliteCache
 from ctoaudit.config import Settings
-from ctoaudit.engine import AuditOptions, parse_as_of, run_audit
+from ctoaudit.engine import AuditOptions, judge, parse_as_of, run_audit
+from ctoaudit.rules.loader import load_ruleset
+from ctoaudit.render import markdown_report
 from ctoaudit.errors import AnalysisError
 from ctoaudit.model import AuditReport
 from ctoaudit.render import RenderFormat
@@ -396,3 +398,28 @@ def test_example_project(registry: RegistryServer, tmp_path: Path) -> None:
     assert "werkzeug" in lines[0]
     assert "3.56" in lines[0]
     assert "requirements.txt:8" in lines[0]
+
+
+def test_dp_rules_on_the_example_name_the_biggest_upgrades(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    root = tmp_path / "inventory-service"
+    shutil.copytree(EXAMPLE, root)
+    report = judge(audit(root, tmp_path / "cache", "2024-01-01"), load_ruleset())
+    status = {o.rule_id: o.status.value for o in report.outcomes if o.family == "DP"}
+    assert status == {
+        "DP101": "fail", "DP102": "skip", "DP103": "fail", "DP104": "fail", "DP110": "fail",
+        "DP120": "pass", "DP121": "pass", "DP129": "pass", "DP130": "pass", "DP140": "pass",
+    }  # fmt: skip
+    upgrade = next(p for p in report.proposals if p.action == "upgrade-old-dependencies")
+    assert upgrade.change[0] == (
+        "Upgrade the 9 of 12 direct dependencies more than 2 libyears behind, biggest payoff "
+        "first: werkzeug 1.0.1 -> 3.0.1 (3.56 libyears, 2 majors; requirements.txt:8), "
+        "flask 1.1.2 -> 3.0.0 (3.49 libyears, 2 majors; pyproject.toml:11), "
+        "itsdangerous 1.1.0 -> 2.1.2 (3.41 libyears, 1 major; requirements.txt:6) and 6 more."
+    )
+    assert "flake8 3.9.2 -> 6.1.0 (2.22 libyears, 3 majors; pyproject.toml:18)" in upgrade.change[2]
+    assert [(e.rule_id, e.scope) for e in upgrade.evidence[:2]] == [
+        ("DP101", "werkzeug"),
+        ("DP101", "flask"),
+    ]

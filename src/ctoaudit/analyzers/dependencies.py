@@ -147,6 +147,24 @@ class _Reader:
         return None
 
 
+def _plural(count: float, word: str) -> str:
+    return f"{count:g} {word}{'' if count == 1 else 's'}"
+
+
+def _upgrade_text(dep: Dependency, age: Age) -> str:
+    """The upgrade for people, e.g. "django 3.2 -> 5.2 (4.1 libyears, 2 majors; requirements.txt:3)"."""
+    where = f"{dep.path}:{dep.line}" if dep.line else dep.path
+    target = (
+        f"{age.version} -> {age.latest}"
+        if age.latest != age.version
+        else f"{age.version}, the latest"
+    )
+    return (
+        f"{dep.name} {target} ({age.libyears:.2f}".rstrip("0").rstrip(".") + " libyears, "
+        f"{_plural(age.majors_behind, 'major')}; {where})"
+    )
+
+
 def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:
     labels = {
         "ecosystem": dep.ecosystem.value,
@@ -157,6 +175,7 @@ def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:
         "direct": str(dep.direct).lower(),
         "group": dep.group.value,
     }
+    labels["item"] = _upgrade_text(dep, age)
     if age.deprecated:
         labels["deprecated"] = age.deprecated[:200]
     if len(dep.paths) > 1:

@@ -81,6 +81,9 @@ def _missing_data(rule: Rule, results: Mapping[str, AnalyzerResult]) -> str | No
 
 
 def _item_name(m: Measurement) -> str:
+    # An analyzer may name an item for people in the `item` label (e.g. "django 3.2 -> 5.2 (...)").
+    if "item" in m.labels:
+        return m.labels["item"]
     if m.path and m.path != m.scope:
         return f"{m.scope} ({m.path}:{m.line})" if m.line else f"{m.scope} ({m.path})"
     return m.scope
