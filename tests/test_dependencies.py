@@ -423,3 +423,29 @@ def test_dp_rules_on_the_example_name_the_biggest_upgrades(
         ("DP101", "werkzeug"),
         ("DP101", "flask"),
     ]
+
+
+def test_markdown_section_lists_withdrawn_and_unpinned_and_is_byte_identical(
+    registry: RegistryServer, scenario: Path, tmp_path: Path
+) -> None:
+    without_slow_failures(scenario)
+    write(
+        scenario, {"lib/pyproject.toml": '[project]\nname = "lib"\ndependencies = ["flask>=2"]\n'}
+    )
+    ruleset = load_ruleset()
+    first = markdown_report.render(judge(audit(scenario, tmp_path / "cache"), ruleset))
+    again = markdown_report.render(judge(audit(scenario, tmp_path / "cache"), ruleset))
+    assert first == again
+    text = first[first.index("### Dependency age (as of") : first.index("## Appendices")]
+    assert text.startswith("### Dependency age (as of 2024-06-01 00:00:00 UTC)\n")
+    assert "| Yanked / deprecated in use | 1 / 1 |" in text
+    assert "| `requests` | 2.32.0 | yanked | `requirements.txt:2` |" in text
+    assert "| `request` | 2.88.0 | deprecated: request has been deprecated" in text
+    assert "| `flask` | flask>=2 | main | `lib/pyproject.toml:3` |" in text
+    oldest = [line for line in text.splitlines() if line.startswith("| `")][:2]
+    assert oldest == [
+        "| `ratelimited` | 2.0.1 | 3.0.3 | 2.88 | 1 | 20 | `requirements.txt:6` |",
+        "| `@sindresorhus/is` | 4.0.0 | 8.1.0 | 2.63 | 4 | 32 | `web/package-lock.json:8` |",
+    ]
+    assert "| Resolved / coverage | 7 / 63.6% |" in text
+    assert "3 dependencies could not be measured" in text  # nothere, garbage, pytz (legacy)
