@@ -14,7 +14,8 @@ from registry_server import RegistryServer, Reply, json_reply, recorded
 from ctoaudit.analyzers.dependencies import METRICS, DependencyAgeAnalyzer
 from ctoaudit.cache import SqliteCache
 from ctoaudit.config import Settings
-from ctoaudit.engine import AuditOptions, judge, parse_as_of, run_audit
+from ctoaudit.engine import AuditOptions, AuditRequest, judge, parse_as_of, run_audit
+from ctoaudit.engine import audit as run_request
 from ctoaudit.rules.loader import load_ruleset
 from ctoaudit.render import markdown_report
 from ctoaudit.errors import AnalysisError
@@ -449,3 +450,72 @@ def test_markdown_section_lists_withdrawn_and_unpinned_and_is_byte_identical(
     ]
     assert "| Resolved / coverage | 7 / 63.6% |" in text
     assert "3 dependencies could not be measured" in text  # nothere, garbage, pytz (legacy)
+
+
+REPO_CHOSEN_REGISTRY = """\
+[analyzers.dependencies]
+pypi_url = "{url}"
+"""
+
+
+def audit_request(root: Path, cache_dir: Path, config_file: Path | None = None) -> AuditReport:
+    cache = SqliteCache(cache_dir)
+    try:
+        options = AuditOptions(cache=cache, clock=lambda: NOW, as_of=parse_as_of("2024-01-01"))
+        request = AuditRequest(
+            target=str(root), config_file=config_file, overrides={"enable": ["dependencies"]}
+        )
+        return run_request(request, options)
+    finally:
+        cache.close()
+
+
+@pytest.mark.parametrize(
+    ("config_name", "template", "path"),
+    [
+        (".ctoaudit.toml", REPO_CHOSEN_REGISTRY, ".ctoaudit.toml"),
+        ("pyproject.toml", "[tool.ctoaudit.analyzers.dependencies]\npypi_url = \"{url}\"\n", "pyproject.toml"),
+    ],
+)  # fmt: skip
+def test_registry_url_from_the_audited_repository_is_ignored(
+    registry: RegistryServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config_name: str,
+    template: str,
+    path: str,
+) -> None:
+    """A repository (e.g. an untrusted pull request) may not choose the hosts the auditor contacts."""
+    with RegistryServer() as chosen_by_repo:
+        chosen_by_repo.add_pypi("flask")
+        # the user's own pip configuration points at the trusted registry
+        monkeypatch.delenv("CTOAUDIT_PYPI_URL")
+        monkeypatch.setenv("PIP_INDEX_URL", registry.url + "/simple/")
+        root = write(tmp_path / "repo", {
+            "requirements.txt": "flask==2.0.1\n",
+            config_name: template.format(url=chosen_by_repo.url),
+        })  # fmt: skip
+        report = audit_request(root, tmp_path / "cache")
+        assert chosen_by_repo.requests == []
+    assert "/pypi/flask/json" in registry.requests
+    result = report.analyzers["dependencies"]
+    assert per_dependency(report)[("flask", "2.0.1")]["libyears"] > 0
+    assert [(s.path, s.item) for s in result.skips] == [(path, "analyzers.dependencies.pypi_url")]
+    assert result.skips[0].reason.startswith(
+        "pypi_url from the audited repository's own config is ignored"
+    )
+    assert "CTOAUDIT_PYPI_URL" in result.skips[0].reason
+
+
+def test_registry_url_from_an_explicit_config_file_is_used(
+    registry: RegistryServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CTOAUDIT_PYPI_URL")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")  # never asked
+    root = write(tmp_path / "repo", {"requirements.txt": "flask==2.0.1\n"})
+    config = tmp_path / "ci" / ".ctoaudit.toml"
+    write(tmp_path / "ci", {".ctoaudit.toml": REPO_CHOSEN_REGISTRY.format(url=registry.url)})
+    report = audit_request(root, tmp_path / "cache", config_file=config)
+    assert report.analyzers["dependencies"].skips == []
+    assert "/pypi/flask/json" in registry.requests
+    assert per_dependency(report)[("flask", "2.0.1")]["libyears"] > 0

@@ -15,6 +15,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ctoaudit.analyzers import AnalysisContext
+from ctoaudit.config import Settings
 from ctoaudit.dependencies.age import Age, AgeError, dependency_age, summary
 from ctoaudit.dependencies.collect import Dependency, is_manifest, merge, parse_all
 from ctoaudit.dependencies.locks import is_python_lock
@@ -270,7 +271,9 @@ class DependencyAgeAnalyzer:
 
     def analyze(self, context: AnalysisContext) -> AnalyzerResult:
         """Parse every manifest, look up release histories, and measure each dependency."""
-        options = context.options(self.name, DependenciesOptions)
+        options, config_skips = _trusted_options(
+            context.settings, context.options(self.name, DependenciesOptions)
+        )
         now = context.clock()
         as_of = context.as_of or now
         reader = _Reader(context)
@@ -313,10 +316,11 @@ class DependencyAgeAnalyzer:
             ]
             if deps or context.as_of is not None
             else [],
-            skips=skips,
+            skips=[*skips, *config_skips],
         ).sorted()
-        if context.strict and result.skips:
-            raise AnalysisError(_strict_message(result.skips))
+        # --strict is about dependencies left unmeasured, not about an ignored setting
+        if context.strict and skips:
+            raise AnalysisError(_strict_message(sorted(skips, key=Skip.sort_key)))
         return result
 
     def _lookups(
@@ -370,6 +374,38 @@ class DependencyAgeAnalyzer:
             return dependency_age(lookup.history, dep.version, as_of)
         except AgeError as exc:
             return str(exc)
+
+
+REGISTRY_OPTIONS = ("pypi_url", "npm_url")
+
+
+def _trusted_options(
+    settings: Settings, options: DependenciesOptions
+) -> tuple[DependenciesOptions, list[Skip]]:
+    """The options without registry URLs that come from the audited repository's own config.
+
+    An audited repository (e.g. an untrusted pull request in CI) must not choose the hosts the
+    auditor's machine sends requests to; registry URLs count only from the user: the CTOAUDIT_*_URL
+    environment variables, pip's / npm's own configuration, or an explicit --config file.
+    """
+    if not settings.from_target:
+        return options, []
+    given = [name for name in REGISTRY_OPTIONS if getattr(options, name) is not None]
+    if not given:
+        return options, []
+    path = (settings.source or "").removesuffix(" [tool.ctoaudit]") or None
+    skips = [
+        Skip(
+            analyzer=DependencyAgeAnalyzer.name,
+            path=path,
+            item=f"analyzers.dependencies.{name}",
+            reason=f"{name} from the audited repository's own config is ignored: the audited "
+            f"code may not choose which hosts are contacted; set CTOAUDIT_{name.split('_')[0].upper()}_URL "
+            "or pass a config file with --config to use it",
+        )
+        for name in given
+    ]
+    return options.model_copy(update=dict.fromkeys(given)), skips
 
 
 def _strict_message(skips: Sequence[Skip]) -> str:
