@@ -415,15 +415,20 @@ def test_dp_rules_on_the_example_name_the_biggest_upgrades(
     upgrade = next(p for p in report.proposals if p.action == "upgrade-old-dependencies")
     assert upgrade.change[0] == (
         "Upgrade the 9 of 12 direct dependencies more than 2 libyears behind, biggest payoff "
-        "first: werkzeug 1.0.1 -> 3.0.1 (3.56 libyears, 2 majors; requirements.txt:8), "
-        "flask 1.1.2 -> 3.0.0 (3.49 libyears, 2 majors; pyproject.toml:11), "
-        "itsdangerous 1.1.0 -> 2.1.2 (3.41 libyears, 1 major; requirements.txt:6) and 6 more."
+        "first: werkzeug 1.0.1 -> 3.0.1: 3.56 libyears, 2 majors (requirements.txt:8), "
+        "flask 1.1.2 -> 3.0.0: 3.49 libyears, 2 majors (pyproject.toml:11), "
+        "itsdangerous 1.1.0 -> 2.1.2: 3.41 libyears, 1 major (requirements.txt:6) and 6 more."
     )
-    assert "flake8 3.9.2 -> 6.1.0 (2.22 libyears, 3 majors; pyproject.toml:18)" in upgrade.change[2]
-    assert [(e.rule_id, e.scope) for e in upgrade.evidence[:2]] == [
-        ("DP101", "werkzeug"),
-        ("DP101", "flask"),
+    assert "flake8 3.9.2 -> 6.1.0: 2.22 libyears, 3 majors (pyproject.toml:18)" in upgrade.change[2]
+    assert [(e.rule_id, e.scope, e.detail) for e in upgrade.evidence[:2]] == [
+        ("DP101", "werkzeug", "werkzeug 1.0.1 -> 3.0.1: 3.56 libyears, 2 majors"),
+        ("DP101", "flask", "flask 1.1.2 -> 3.0.0: 3.49 libyears, 2 majors"),
     ]
+    text = markdown_report.render(report)
+    assert (
+        "| DP101 | werkzeug 1.0.1 -> 3.0.1: 3.56 libyears, 2 majors | `requirements.txt:8` | 3.56 | 2 |"
+        in text
+    )
 
 
 def test_markdown_section_lists_withdrawn_and_unpinned_and_is_byte_identical(

@@ -153,17 +153,10 @@ def _plural(count: float, word: str) -> str:
 
 
 def _upgrade_text(dep: Dependency, age: Age) -> str:
-    """The upgrade for people, e.g. "django 3.2 -> 5.2 (4.1 libyears, 2 majors; requirements.txt:3)"."""
-    where = f"{dep.path}:{dep.line}" if dep.line else dep.path
-    target = (
-        f"{age.version} -> {age.latest}"
-        if age.latest != age.version
-        else f"{age.version}, the latest"
-    )
-    return (
-        f"{dep.name} {target} ({age.libyears:.2f}".rstrip("0").rstrip(".") + " libyears, "
-        f"{_plural(age.majors_behind, 'major')}; {where})"
-    )
+    """The upgrade for people, e.g. "django 3.2 -> 5.2: 4.1 libyears, 2 majors"."""
+    target = f"{age.version} -> {age.latest}" if age.latest != age.version else age.version
+    years = f"{age.libyears:.2f}".rstrip("0").rstrip(".")
+    return f"{dep.name} {target}: {years} libyears, {_plural(age.majors_behind, 'major')}"
 
 
 def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:

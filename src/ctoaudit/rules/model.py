@@ -220,6 +220,9 @@ class Finding(Frozen):
     line: int | None = None
     message: str
     fingerprint: str
+    detail: str | None = Field(
+        default=None, description="The item in words, from the measurement's `item` label."
+    )
 
     def sort_key(self) -> tuple[str, str, str]:
         """Stable order: rule, path, scope (never the line)."""
@@ -280,6 +283,9 @@ class Evidence(Frozen):
     line: int | None = None
     value: float
     threshold: float
+    detail: str | None = Field(
+        default=None, description="The item in words, from the measurement's `item` label."
+    )
 
 
 class Proposal(Frozen):
