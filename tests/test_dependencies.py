@@ -463,10 +463,14 @@ pypi_url = "{url}"
 """
 
 
-def audit_request(root: Path, cache_dir: Path, config_file: Path | None = None) -> AuditReport:
+def audit_request(
+    root: Path, cache_dir: Path, config_file: Path | None = None, *, strict: bool = False
+) -> AuditReport:
     cache = SqliteCache(cache_dir)
     try:
-        options = AuditOptions(cache=cache, clock=lambda: NOW, as_of=parse_as_of("2024-01-01"))
+        options = AuditOptions(
+            cache=cache, clock=lambda: NOW, as_of=parse_as_of("2024-01-01"), strict=strict
+        )
         request = AuditRequest(
             target=str(root), config_file=config_file, overrides={"enable": ["dependencies"]}
         )
@@ -500,7 +504,8 @@ def test_registry_url_from_the_audited_repository_is_ignored(
             "requirements.txt": "flask==2.0.1\n",
             config_name: template.format(url=chosen_by_repo.url),
         })  # fmt: skip
-        report = audit_request(root, tmp_path / "cache")
+        # --strict is about unmeasured dependencies: the ignored setting does not trip it
+        report = audit_request(root, tmp_path / "cache", strict=True)
         assert chosen_by_repo.requests == []
     assert "/pypi/flask/json" in registry.requests
     result = report.analyzers["dependencies"]
@@ -524,3 +529,19 @@ def test_registry_url_from_an_explicit_config_file_is_used(
     assert report.analyzers["dependencies"].skips == []
     assert "/pypi/flask/json" in registry.requests
     assert per_dependency(report)[("flask", "2.0.1")]["libyears"] > 0
+
+
+def test_libraries_are_not_judged_on_pinning_or_coverage(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    root = write(tmp_path / "lib", {
+        "pyproject.toml": '[project]\nname = "lib"\ndependencies = ["flask>=1", "django"]\n',
+    })  # fmt: skip
+    report = judge(audit(root, tmp_path / "cache"), load_ruleset())
+    outcomes = {o.rule_id: o for o in report.outcomes if o.family == "DP"}
+    assert (outcomes["DP129"].status.value, outcomes["DP129"].value) == ("fail", 0)
+    for rule_id in ("DP130", "DP140"):
+        assert outcomes[rule_id].status.value == "skip"
+        assert outcomes[rule_id].reason == "requires DP129, which did not pass (fail)"
+    assert [p.action for p in report.proposals] == []  # an info gate makes no proposal
+    assert registry.requests == []  # nothing pinned: nothing to look up
