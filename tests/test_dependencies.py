@@ -455,6 +455,22 @@ def test_markdown_section_lists_withdrawn_and_unpinned_and_is_byte_identical(
     ]
     assert "| Resolved / coverage | 7 / 63.6% |" in text
     assert "3 dependencies could not be measured" in text  # nothere, garbage, pytz (legacy)
+    report = judge(audit(scenario, tmp_path / "cache"), ruleset)
+    pin = next(p for p in report.proposals if p.action == "pin-application-dependencies")
+    assert pin.change == [
+        "9.1% of the direct dependencies are pinned by neither a lock nor an exact pin (listed "
+        "under 'Unpinned dependencies' in the dependency section): commit a lock file (uv lock, "
+        "poetry lock, pip-compile, npm install) so every build installs the same versions."
+    ]
+    withdrawn = next(p for p in report.proposals if p.action == "replace-withdrawn-versions")
+    assert withdrawn.change[0] == (
+        "Move off the yanked versions in use (1), to the latest or at least the next release that "
+        "is not yanked: requests 2.32.0 -> 2.32.3: 0.02 libyears, 0 majors (requirements.txt:2)."
+    )
+    # the terminal names the same oldest dependencies in the same order
+    terminal = RenderFormat.TERMINAL.to_renderer(color=False, width=140)(report)
+    rows = [line.split("│")[1].strip() for line in terminal.splitlines() if line.startswith("│ ")]
+    assert rows[:2] == ["ratelimited", "@sindresorhus/is"]
 
 
 REPO_CHOSEN_REGISTRY = """\

@@ -43,11 +43,11 @@ class DependenciesOptions(BaseModel):
 
     pypi_url: str | None = Field(
         default=None,
-        description="Base URL of a PyPI-compatible JSON API (BASE/pypi/NAME/json); default: CTOAUDIT_PYPI_URL, else pip's index.",
+        description="Base URL of a PyPI-compatible JSON API (BASE/pypi/NAME/json); default: CTOAUDIT_PYPI_URL, else pip's index. Ignored in the audited repository's own config (only from --config).",
     )
     npm_url: str | None = Field(
         default=None,
-        description="Base URL of an npm registry (BASE/NAME); default: CTOAUDIT_NPM_URL, else npm's registry.",
+        description="Base URL of an npm registry (BASE/NAME); default: CTOAUDIT_NPM_URL, else npm's registry. Ignored in the audited repository's own config (only from --config).",
     )
     timeout: float = Field(default=10.0, gt=0, le=300, description="Seconds per registry request.")
     retries: int = Field(
