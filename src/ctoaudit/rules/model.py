@@ -255,7 +255,6 @@ class FamilyScore(Frozen):
 
     family: str
     name: str
-    # None defaults: the JSON report leaves None out, and a saved report must load back.
     score: float | None = Field(
         default=None, description="0-100, None when no rule of the family counted."
     )
@@ -269,6 +268,7 @@ class FamilyScore(Frozen):
 class Score(Frozen):
     """Severity-weighted share of passed rules, overall and per family; see the README for the formula."""
 
+    # None-valued fields are left out of the JSON report, so they default to None to read it back
     overall: float | None = None
     grade: str | None = None
     families: list[FamilyScore] = Field(default_factory=list)
