@@ -103,6 +103,8 @@ def test_broken_plugin_is_reported_in_the_audit(cli, make_repo, fake_entry_point
     group = "ctoaudit.analyzers"
     fake_entry_points.extend([
         EntryPoint("complexity", "ctoaudit.analyzers.complexity:ComplexityAnalyzer", group),
+        # the bundled default rules read its metrics (it finds no manifest here: no registry access)
+        EntryPoint("dependencies", "ctoaudit.analyzers.dependencies:DependencyAgeAnalyzer", group),
         EntryPoint("missing", "no_such_module_xyz:Thing", group),
     ])  # fmt: skip
     repo = make_repo()
