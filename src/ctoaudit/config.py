@@ -27,7 +27,7 @@ OptionsT = TypeVar("OptionsT", bound=BaseModel)
 class Settings(BaseModel):
     """Everything that shapes an audit, after merging the command line, the config file and defaults."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     exclude: list[str] = Field(
         default_factory=list,

@@ -39,7 +39,7 @@ SCORE_EPSILON = 1e-9
 class GatePolicy(BaseModel):
     """What fails the gate: `[tool.ctoaudit.gate]`, overridden by `ctoaudit gate` flags."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     max_score_drop: float = Field(
         default=0.0,
@@ -73,7 +73,7 @@ class GatePolicy(BaseModel):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class MovedFinding(_Frozen):

@@ -39,7 +39,7 @@ from ctoaudit.snapshot import EntryKind, FileEntry
 class DependenciesOptions(BaseModel):
     """`[tool.ctoaudit.analyzers.dependencies]`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     pypi_url: str | None = Field(
         default=None,
