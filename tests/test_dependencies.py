@@ -14,7 +14,10 @@ from registry_server import RegistryServer, Reply, json_reply, recorded
 from ctoaudit.analyzers.dependencies import METRICS, DependencyAgeAnalyzer
 from ctoaudit.cache import SqliteCache
 from ctoaudit.config import Settings
-from ctoaudit.engine import AuditOptions, parse_as_of, run_audit
+from ctoaudit.engine import AuditOptions, AuditRequest, judge, parse_as_of, run_audit
+from ctoaudit.engine import audit as run_request
+from ctoaudit.rules.loader import load_ruleset
+from ctoaudit.render import markdown_report
 from ctoaudit.errors import AnalysisError
 from ctoaudit.model import AuditReport
 from ctoaudit.render import RenderFormat
@@ -396,3 +399,165 @@ def test_example_project(registry: RegistryServer, tmp_path: Path) -> None:
     assert "werkzeug" in lines[0]
     assert "3.56" in lines[0]
     assert "requirements.txt:8" in lines[0]
+
+
+def test_dp_rules_on_the_example_name_the_biggest_upgrades(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    root = tmp_path / "inventory-service"
+    shutil.copytree(EXAMPLE, root)
+    report = judge(audit(root, tmp_path / "cache", "2024-01-01"), load_ruleset())
+    status = {o.rule_id: o.status.value for o in report.outcomes if o.family == "DP"}
+    assert status == {
+        "DP101": "fail", "DP102": "skip", "DP103": "fail", "DP104": "fail", "DP110": "fail",
+        "DP120": "pass", "DP121": "pass", "DP129": "pass", "DP130": "pass", "DP140": "pass",
+    }  # fmt: skip
+    upgrade = next(p for p in report.proposals if p.action == "upgrade-old-dependencies")
+    assert upgrade.change[0] == (
+        "Upgrade the 9 of 12 direct dependencies more than 2 libyears behind, biggest payoff "
+        "first: werkzeug 1.0.1 -> 3.0.1: 3.56 libyears, 2 majors (requirements.txt:8), "
+        "flask 1.1.2 -> 3.0.0: 3.49 libyears, 2 majors (pyproject.toml:11), "
+        "itsdangerous 1.1.0 -> 2.1.2: 3.41 libyears, 1 major (requirements.txt:6) and 6 more."
+    )
+    assert "flake8 3.9.2 -> 6.1.0: 2.22 libyears, 3 majors (pyproject.toml:18)" in upgrade.change[2]
+    assert [(e.rule_id, e.scope, e.detail) for e in upgrade.evidence[:2]] == [
+        ("DP101", "werkzeug", "werkzeug 1.0.1 -> 3.0.1: 3.56 libyears, 2 majors"),
+        ("DP101", "flask", "flask 1.1.2 -> 3.0.0: 3.49 libyears, 2 majors"),
+    ]
+    text = markdown_report.render(report)
+    assert (
+        "| DP101 | werkzeug 1.0.1 -> 3.0.1: 3.56 libyears, 2 majors | `requirements.txt:8` | 3.56 | 2 |"
+        in text
+    )
+
+
+def test_markdown_section_lists_withdrawn_and_unpinned_and_is_byte_identical(
+    registry: RegistryServer, scenario: Path, tmp_path: Path
+) -> None:
+    without_slow_failures(scenario)
+    write(
+        scenario, {"lib/pyproject.toml": '[project]\nname = "lib"\ndependencies = ["flask>=2"]\n'}
+    )
+    ruleset = load_ruleset()
+    first = markdown_report.render(judge(audit(scenario, tmp_path / "cache"), ruleset))
+    again = markdown_report.render(judge(audit(scenario, tmp_path / "cache"), ruleset))
+    assert first == again
+    text = first[first.index("### Dependency age (as of") : first.index("## Appendices")]
+    assert text.startswith("### Dependency age (as of 2024-06-01 00:00:00 UTC)\n")
+    assert "| Yanked / deprecated in use | 1 / 1 |" in text
+    assert "| `requests` | 2.32.0 | yanked | `requirements.txt:2` |" in text
+    assert "| `request` | 2.88.0 | deprecated: request has been deprecated" in text
+    assert "| `flask` | flask>=2 | main | `lib/pyproject.toml:3` |" in text
+    oldest = [line for line in text.splitlines() if line.startswith("| `")][:2]
+    assert oldest == [
+        "| `ratelimited` | 2.0.1 | 3.0.3 | 2.88 | 1 | 20 | `requirements.txt:6` |",
+        "| `@sindresorhus/is` | 4.0.0 | 8.1.0 | 2.63 | 4 | 32 | `web/package-lock.json:8` |",
+    ]
+    assert "| Resolved / coverage | 7 / 63.6% |" in text
+    assert "3 dependencies could not be measured" in text  # nothere, garbage, pytz (legacy)
+    report = judge(audit(scenario, tmp_path / "cache"), ruleset)
+    pin = next(p for p in report.proposals if p.action == "pin-application-dependencies")
+    assert pin.change == [
+        "9.1% of the direct dependencies are pinned by neither a lock nor an exact pin (listed "
+        "under 'Unpinned dependencies' in the dependency section): commit a lock file (uv lock, "
+        "poetry lock, pip-compile, npm install) so every build installs the same versions."
+    ]
+    withdrawn = next(p for p in report.proposals if p.action == "replace-withdrawn-versions")
+    assert withdrawn.change[0] == (
+        "Move off the yanked versions in use (1), to the latest or at least the next release that "
+        "is not yanked: requests 2.32.0 -> 2.32.3: 0.02 libyears, 0 majors (requirements.txt:2)."
+    )
+    # the terminal names the same oldest dependencies in the same order
+    terminal = RenderFormat.TERMINAL.to_renderer(color=False, width=140)(report)
+    rows = [line.split("│")[1].strip() for line in terminal.splitlines() if line.startswith("│ ")]
+    assert rows[:2] == ["ratelimited", "@sindresorhus/is"]
+
+
+REPO_CHOSEN_REGISTRY = """\
+[analyzers.dependencies]
+pypi_url = "{url}"
+"""
+
+
+def audit_request(
+    root: Path, cache_dir: Path, config_file: Path | None = None, *, strict: bool = False
+) -> AuditReport:
+    cache = SqliteCache(cache_dir)
+    try:
+        options = AuditOptions(
+            cache=cache, clock=lambda: NOW, as_of=parse_as_of("2024-01-01"), strict=strict
+        )
+        request = AuditRequest(
+            target=str(root), config_file=config_file, overrides={"enable": ["dependencies"]}
+        )
+        return run_request(request, options)
+    finally:
+        cache.close()
+
+
+@pytest.mark.parametrize(
+    ("config_name", "template", "path"),
+    [
+        (".ctoaudit.toml", REPO_CHOSEN_REGISTRY, ".ctoaudit.toml"),
+        ("pyproject.toml", "[tool.ctoaudit.analyzers.dependencies]\npypi_url = \"{url}\"\n", "pyproject.toml"),
+    ],
+)  # fmt: skip
+def test_registry_url_from_the_audited_repository_is_ignored(
+    registry: RegistryServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config_name: str,
+    template: str,
+    path: str,
+) -> None:
+    """A repository (e.g. an untrusted pull request) may not choose the hosts the auditor contacts."""
+    with RegistryServer() as chosen_by_repo:
+        chosen_by_repo.add_pypi("flask")
+        # the user's own pip configuration points at the trusted registry
+        monkeypatch.delenv("CTOAUDIT_PYPI_URL")
+        monkeypatch.setenv("PIP_INDEX_URL", registry.url + "/simple/")
+        root = write(tmp_path / "repo", {
+            "requirements.txt": "flask==2.0.1\n",
+            config_name: template.format(url=chosen_by_repo.url),
+        })  # fmt: skip
+        # --strict is about unmeasured dependencies: the ignored setting does not trip it
+        report = audit_request(root, tmp_path / "cache", strict=True)
+        assert chosen_by_repo.requests == []
+    assert "/pypi/flask/json" in registry.requests
+    result = report.analyzers["dependencies"]
+    assert per_dependency(report)[("flask", "2.0.1")]["libyears"] > 0
+    assert [(s.path, s.item) for s in result.skips] == [(path, "analyzers.dependencies.pypi_url")]
+    assert result.skips[0].reason.startswith(
+        "pypi_url from the audited repository's own config is ignored"
+    )
+    assert "CTOAUDIT_PYPI_URL" in result.skips[0].reason
+
+
+def test_registry_url_from_an_explicit_config_file_is_used(
+    registry: RegistryServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CTOAUDIT_PYPI_URL")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")  # never asked
+    root = write(tmp_path / "repo", {"requirements.txt": "flask==2.0.1\n"})
+    config = tmp_path / "ci" / ".ctoaudit.toml"
+    write(tmp_path / "ci", {".ctoaudit.toml": REPO_CHOSEN_REGISTRY.format(url=registry.url)})
+    report = audit_request(root, tmp_path / "cache", config_file=config)
+    assert report.analyzers["dependencies"].skips == []
+    assert "/pypi/flask/json" in registry.requests
+    assert per_dependency(report)[("flask", "2.0.1")]["libyears"] > 0
+
+
+def test_libraries_are_not_judged_on_pinning_or_coverage(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    root = write(tmp_path / "lib", {
+        "pyproject.toml": '[project]\nname = "lib"\ndependencies = ["flask>=1", "django"]\n',
+    })  # fmt: skip
+    report = judge(audit(root, tmp_path / "cache"), load_ruleset())
+    outcomes = {o.rule_id: o for o in report.outcomes if o.family == "DP"}
+    assert (outcomes["DP129"].status.value, outcomes["DP129"].value) == ("fail", 0)
+    for rule_id in ("DP130", "DP140"):
+        assert outcomes[rule_id].status.value == "skip"
+        assert outcomes[rule_id].reason == "requires DP129, which did not pass (fail)"
+    assert [p.action for p in report.proposals] == []  # an info gate makes no proposal
+    assert registry.requests == []  # nothing pinned: nothing to look up

@@ -103,7 +103,9 @@ def test_broken_plugin_is_reported_in_the_audit(cli, make_repo, fake_entry_point
     group = "ctoaudit.analyzers"
     fake_entry_points.extend([
         EntryPoint("complexity", "ctoaudit.analyzers.complexity:ComplexityAnalyzer", group),
-        # built in, like complexity: the default rule set names its metrics
+        # the bundled default rules read its metrics (it finds no manifest here: no registry access)
+        EntryPoint("dependencies", "ctoaudit.analyzers.dependencies:DependencyAgeAnalyzer", group),
+        # built in, like complexity: the default rule set reads its metrics
         EntryPoint("history", "ctoaudit.analyzers.history:HistoryAnalyzer", group),
         EntryPoint("missing", "no_such_module_xyz:Thing", group),
     ])  # fmt: skip

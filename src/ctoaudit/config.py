@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from ctoaudit.errors import ConfigError
+from ctoaudit.gate import GatePolicy
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 CONFIG_FILE = ".ctoaudit.toml"
@@ -26,7 +27,7 @@ OptionsT = TypeVar("OptionsT", bound=BaseModel)
 class Settings(BaseModel):
     """Everything that shapes an audit, after merging the command line, the config file and defaults."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     exclude: list[str] = Field(
         default_factory=list,
@@ -56,9 +57,19 @@ class Settings(BaseModel):
         default_factory=dict,
         description="Per-analyzer options: [tool.ctoaudit.analyzers.<name>]; see `ctoaudit analyzers`.",
     )
+    gate: GatePolicy = Field(
+        default_factory=GatePolicy,
+        description="What fails `ctoaudit gate`: [tool.ctoaudit.gate]; flags override it.",
+    )
 
     source: str | None = Field(
         default=None, exclude=True, description="The config file read, if any."
+    )
+    from_target: bool = Field(
+        default=False,
+        exclude=True,
+        description="True when read from the audited target's own config (.ctoaudit.toml or "
+        "pyproject.toml), not from --config: such settings may not choose hosts to contact.",
     )
 
     def with_overrides(self, **overrides: Any) -> Settings:  # noqa: ANN401 - validated by pydantic below
@@ -66,7 +77,7 @@ class Settings(BaseModel):
         given = {k: v for k, v in overrides.items() if v is not None}
         if not given:
             return self
-        data = self.model_dump() | {"source": self.source}
+        data = self.model_dump() | {"source": self.source, "from_target": self.from_target}
         if "exclude" in given:
             given["exclude"] = [*self.exclude, *given["exclude"]]
         try:
@@ -92,13 +103,15 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from exc
 
 
-def settings_from_mapping(data: Mapping[str, Any], source: str) -> Settings:
+def settings_from_mapping(
+    data: Mapping[str, Any], source: str, *, from_target: bool = False
+) -> Settings:
     """Validate a config table, naming the file and key on error."""
     try:
         settings = Settings.model_validate(dict(data))
     except ValidationError as exc:
         raise ConfigError(format_validation_error(source, exc)) from exc
-    return settings.model_copy(update={"source": source})
+    return settings.model_copy(update={"source": source, "from_target": from_target})
 
 
 def load_settings(
@@ -119,7 +132,7 @@ def load_settings(
     raw = read_root_file(CONFIG_FILE)
     if raw is not None:
         return settings_from_mapping(
-            parse_toml(_decode(raw, CONFIG_FILE), CONFIG_FILE), CONFIG_FILE
+            parse_toml(_decode(raw, CONFIG_FILE), CONFIG_FILE), CONFIG_FILE, from_target=True
         )
     raw = read_root_file(PYPROJECT)
     if raw is not None:
@@ -133,7 +146,7 @@ def load_settings(
         if table is not None:
             if not isinstance(table, dict):
                 raise ConfigError(f"{PYPROJECT}: tool.ctoaudit: must be a table")
-            return settings_from_mapping(table, f"{PYPROJECT} [tool.ctoaudit]")
+            return settings_from_mapping(table, f"{PYPROJECT} [tool.ctoaudit]", from_target=True)
     return Settings()
 
 

@@ -46,6 +46,7 @@ def _evidence(findings: list[Finding]) -> list[Evidence]:
             line=f.line,
             value=f.value,
             threshold=f.threshold,
+            detail=f.detail,
         )
         for f in ranked[:EVIDENCE_PER_PROPOSAL]
     ]

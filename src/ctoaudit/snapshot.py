@@ -230,9 +230,23 @@ def _open_repo(path: Path) -> git.Repo:
     import git  # noqa: PLC0415 - GitPython is slow to import; only git targets need it
 
     try:
-        return git.Repo(path, search_parent_directories=True)
+        repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
         raise TargetError(f"{path}: not a git repository") from exc
+    # A repository's own config may name programs git runs while reading a work tree (an fsmonitor
+    # on `status`/`diff`, hooks): switch them off for every git command ctoaudit runs on it.
+    repo.git.update_environment(**SAFE_GIT_CONFIG)
+    return repo
+
+
+SAFE_GIT_CONFIG = {
+    "GIT_CONFIG_COUNT": "2",
+    "GIT_CONFIG_KEY_0": "core.fsmonitor",
+    "GIT_CONFIG_VALUE_0": "false",
+    "GIT_CONFIG_KEY_1": "core.hooksPath",
+    "GIT_CONFIG_VALUE_1": "/dev/null",
+}
+"""Environment for git (2.31+) that overrides repository config which would run programs."""
 
 
 def _git_output(repo: git.Repo, *args: str) -> str:

@@ -28,7 +28,7 @@ OptionsT = TypeVar("OptionsT", bound=BaseModel)
 class NoOptions(BaseModel):
     """Options model of an analyzer that takes none: any key is an error."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ProgressSink(Protocol):

@@ -43,7 +43,7 @@ HIGH_CC = 10
 class ComplexityOptions(BaseModel):
     """`[tool.ctoaudit.analyzers.complexity]`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     include: list[str] = Field(
         default_factory=lambda: ["*.py"], description="Globs of files to analyze."

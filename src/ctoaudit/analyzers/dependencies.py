@@ -15,6 +15,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ctoaudit.analyzers import AnalysisContext
+from ctoaudit.config import Settings
 from ctoaudit.dependencies.age import Age, AgeError, dependency_age, summary
 from ctoaudit.dependencies.collect import Dependency, is_manifest, merge, parse_all
 from ctoaudit.dependencies.locks import is_python_lock
@@ -38,15 +39,15 @@ from ctoaudit.snapshot import EntryKind, FileEntry
 class DependenciesOptions(BaseModel):
     """`[tool.ctoaudit.analyzers.dependencies]`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     pypi_url: str | None = Field(
         default=None,
-        description="Base URL of a PyPI-compatible JSON API (BASE/pypi/NAME/json); default: CTOAUDIT_PYPI_URL, else pip's index.",
+        description="Base URL of a PyPI-compatible JSON API (BASE/pypi/NAME/json); default: CTOAUDIT_PYPI_URL, else pip's index. Ignored in the audited repository's own config (only from --config).",
     )
     npm_url: str | None = Field(
         default=None,
-        description="Base URL of an npm registry (BASE/NAME); default: CTOAUDIT_NPM_URL, else npm's registry.",
+        description="Base URL of an npm registry (BASE/NAME); default: CTOAUDIT_NPM_URL, else npm's registry. Ignored in the audited repository's own config (only from --config).",
     )
     timeout: float = Field(default=10.0, gt=0, le=300, description="Seconds per registry request.")
     retries: int = Field(
@@ -147,6 +148,17 @@ class _Reader:
         return None
 
 
+def _plural(count: float, word: str) -> str:
+    return f"{count:g} {word}{'' if count == 1 else 's'}"
+
+
+def _upgrade_text(dep: Dependency, age: Age) -> str:
+    """The upgrade for people, e.g. "django 3.2 -> 5.2: 4.1 libyears, 2 majors"."""
+    target = f"{age.version} -> {age.latest}" if age.latest != age.version else age.version
+    years = f"{age.libyears:.2f}".rstrip("0").rstrip(".")
+    return f"{dep.name} {target}: {years} libyears, {_plural(age.majors_behind, 'major')}"
+
+
 def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:
     labels = {
         "ecosystem": dep.ecosystem.value,
@@ -157,6 +169,7 @@ def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:
         "direct": str(dep.direct).lower(),
         "group": dep.group.value,
     }
+    labels["item"] = _upgrade_text(dep, age)
     if age.deprecated:
         labels["deprecated"] = age.deprecated[:200]
     if len(dep.paths) > 1:
@@ -175,29 +188,39 @@ def _per_dependency(dep: Dependency, age: Age) -> list[Measurement]:
     ]
 
 
-def _totals(
-    deps: Sequence[Dependency], ages: Mapping[Dependency, Age], application: bool
-) -> dict[str, float]:
+def _is_unpinned(dep: Dependency) -> bool:
+    return dep.version is None and dep.unresolved is None
+
+
+def _counts(deps: Sequence[Dependency], ages: Mapping[Dependency, Age]) -> dict[str, float]:
+    """How many dependencies there are, and how many were measured, unpinned or flagged."""
     direct = [d for d in deps if d.direct]
-    unpinned = [d for d in direct if d.version is None and d.unresolved is None]
-    all_years = [a.libyears for a in ages.values()]
-    direct_years = [a.libyears for d, a in ages.items() if d.direct]
-    every, only_direct = summary(all_years), summary(direct_years)
+    unpinned = [d for d in direct if _is_unpinned(d)]
     values: dict[str, float] = {
         "dependencies.count": len(deps),
         "dependencies.direct.count": len(direct),
         "dependencies.resolved": len(ages),
-        "dependencies.unresolved": sum(
-            1 for d in deps if d not in ages and not (d.version is None and d.unresolved is None)
-        ),
+        "dependencies.unresolved": sum(1 for d in deps if d not in ages and not _is_unpinned(d)),
         "dependencies.unpinned.count": len(unpinned),
-        "dependencies.application": float(application),
+        "dependencies.yanked.count": sum(1 for a in ages.values() if a.yanked),
+        "dependencies.deprecated.count": sum(1 for a in ages.values() if a.deprecated),
+    }
+    if direct:
+        values["dependencies.unpinned.share"] = round(len(unpinned) / len(direct), 4)
+    if deps:
+        values["dependencies.coverage"] = round(len(ages) / len(deps), 4)
+    return values
+
+
+def _libyear_totals(ages: Mapping[Dependency, Age]) -> dict[str, float]:
+    """Sum, mean, p90, max and count over one year, for all and for direct dependencies."""
+    every = summary([a.libyears for a in ages.values()])
+    only_direct = summary([a.libyears for d, a in ages.items() if d.direct])
+    values: dict[str, float] = {
         "dependencies.libyears.total": every["sum"],
         "dependencies.over_1y": every["over_1y"],
         "dependencies.libyears.direct": only_direct["sum"],
         "dependencies.direct.over_1y": only_direct["over_1y"],
-        "dependencies.yanked.count": sum(1 for a in ages.values() if a.yanked),
-        "dependencies.deprecated.count": sum(1 for a in ages.values() if a.deprecated),
     }
     for stat in ("mean", "p90", "max"):
         if stat in every:
@@ -206,11 +229,17 @@ def _totals(
             values[f"dependencies.libyears.direct.{stat}"] = only_direct[stat]
     if ages:
         values["dependencies.majors_behind.max"] = max(a.majors_behind for a in ages.values())
-    if direct:
-        values["dependencies.unpinned.share"] = round(len(unpinned) / len(direct), 4)
-    if deps:
-        values["dependencies.coverage"] = round(len(ages) / len(deps), 4)
     return values
+
+
+def _totals(
+    deps: Sequence[Dependency], ages: Mapping[Dependency, Age], application: bool
+) -> dict[str, float]:
+    return {
+        **_counts(deps, ages),
+        **_libyear_totals(ages),
+        "dependencies.application": float(application),
+    }
 
 
 def _is_application(paths: Sequence[str]) -> bool:
@@ -235,7 +264,9 @@ class DependencyAgeAnalyzer:
 
     def analyze(self, context: AnalysisContext) -> AnalyzerResult:
         """Parse every manifest, look up release histories, and measure each dependency."""
-        options = context.options(self.name, DependenciesOptions)
+        options, config_skips = _trusted_options(
+            context.settings, context.options(self.name, DependenciesOptions)
+        )
         now = context.clock()
         as_of = context.as_of or now
         reader = _Reader(context)
@@ -278,10 +309,11 @@ class DependencyAgeAnalyzer:
             ]
             if deps or context.as_of is not None
             else [],
-            skips=skips,
+            skips=[*skips, *config_skips],
         ).sorted()
-        if context.strict and result.skips:
-            raise AnalysisError(_strict_message(result.skips))
+        # --strict is about dependencies left unmeasured, not about an ignored setting
+        if context.strict and skips:
+            raise AnalysisError(_strict_message(sorted(skips, key=Skip.sort_key)))
         return result
 
     def _lookups(
@@ -335,6 +367,38 @@ class DependencyAgeAnalyzer:
             return dependency_age(lookup.history, dep.version, as_of)
         except AgeError as exc:
             return str(exc)
+
+
+REGISTRY_OPTIONS = ("pypi_url", "npm_url")
+
+
+def _trusted_options(
+    settings: Settings, options: DependenciesOptions
+) -> tuple[DependenciesOptions, list[Skip]]:
+    """The options without registry URLs that come from the audited repository's own config.
+
+    An audited repository (e.g. an untrusted pull request in CI) must not choose the hosts the
+    auditor's machine sends requests to; registry URLs count only from the user: the CTOAUDIT_*_URL
+    environment variables, pip's / npm's own configuration, or an explicit --config file.
+    """
+    if not settings.from_target:
+        return options, []
+    given = [name for name in REGISTRY_OPTIONS if getattr(options, name) is not None]
+    if not given:
+        return options, []
+    path = (settings.source or "").removesuffix(" [tool.ctoaudit]") or None
+    skips = [
+        Skip(
+            analyzer=DependencyAgeAnalyzer.name,
+            path=path,
+            item=f"analyzers.dependencies.{name}",
+            reason=f"{name} from the audited repository's own config is ignored: the audited "
+            f"code may not choose which hosts are contacted; set CTOAUDIT_{name.split('_')[0].upper()}_URL "
+            "or pass a config file with --config to use it",
+        )
+        for name in given
+    ]
+    return options.model_copy(update=dict.fromkeys(given)), skips
 
 
 def _strict_message(skips: Sequence[Skip]) -> str:

@@ -85,7 +85,7 @@ def parse_span(text: str) -> Span:
 class HistoryOptions(BaseModel):
     """`[tool.ctoaudit.analyzers.history]`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     since: str = Field(
         default="12 months",

@@ -53,7 +53,7 @@ DEFAULT_EXCLUDE = ("fixtures", "testdata", "test_data", "vendor", "vendored", "t
 class ToolingOptions(BaseModel):
     """`[tool.ctoaudit.analyzers.tooling]`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     tools: list[dict[str, JsonValue]] = Field(
         default_factory=list,

@@ -9,6 +9,7 @@ import typer
 from ctoaudit import __version__
 from ctoaudit.cli import analyzers as analyzers_cmd
 from ctoaudit.cli import config as config_cmd
+from ctoaudit.cli import gate as gate_cmd
 from ctoaudit.cli import rules as rules_cmd
 from ctoaudit.cli import run as run_cmd
 from ctoaudit.cli import trend as trend_cmd
@@ -46,6 +47,8 @@ app.command("analyzers")(analyzers_cmd.analyzers)
 app.command("trend")(trend_cmd.trend)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(rules_cmd.app, name="rules")
+app.command("gate")(gate_cmd.gate)
+app.add_typer(gate_cmd.baseline_app, name="baseline")
 
 
 def main() -> None:

@@ -84,27 +84,37 @@ def _release_in_use(
     return in_use
 
 
+def _latest(published: Sequence[Release], in_use: Release) -> tuple[Release, list[Release]]:
+    """The latest release and the pool it was chosen from (final releases, else pre-releases)."""
+    candidates = [r for r in published if not r.yanked and r.rank is not None]
+    # A project with only pre-releases: its newest pre-release is the latest.
+    pool = [r for r in candidates if not r.prerelease] or candidates
+    latest = max(pool, key=lambda r: r.rank or 0) if pool else in_use
+    if (latest.rank or 0) < (in_use.rank or 0):
+        latest = in_use  # using a version above every candidate (e.g. a pre-release)
+    return latest, pool
+
+
+def _versions_between(pool: Sequence[Release], low: Release, high: Release) -> int:
+    """Distinct versions of the pool above `low` up to and including `high`."""
+    low_rank, high_rank = low.rank or 0, high.rank or 0
+    return len({r.rank for r in pool if low_rank < (r.rank or 0) <= high_rank})
+
+
 def dependency_age(history: History, version: str, as_of: datetime) -> Age:
     """The figures of `version` of the package, counting only releases uploaded before `as_of`."""
     cutoff = as_of.timestamp()
     published = [r for r in history.releases if r.uploaded is not None and r.uploaded < cutoff]
     in_use = _release_in_use(history, published, version, as_of)
-    in_rank = in_use.rank or 0
-    candidates = [r for r in published if not r.yanked and r.rank is not None]
-    # A project with only pre-releases: its newest pre-release is the latest.
-    pool = [r for r in candidates if not r.prerelease] or candidates
-    latest = max(pool, key=lambda r: r.rank or 0) if pool else in_use
-    if (latest.rank or 0) < in_rank:
-        latest = in_use  # using a version above every candidate (e.g. a pre-release)
+    latest, pool = _latest(published, in_use)
     in_time, latest_time = in_use.uploaded or 0.0, latest.uploaded or 0.0
-    behind = {r.rank for r in pool if in_rank < (r.rank or 0) <= (latest.rank or 0)}
     return Age(
         version=in_use.version,
         latest=latest.version,
         released=_utc(in_time),
         latest_released=_utc(latest_time),
         libyears=_years(max(0.0, latest_time - in_time)),
-        versions_behind=len(behind),
+        versions_behind=_versions_between(pool, in_use, latest),
         majors_behind=max(0, latest.major - in_use.major),
         age_years=_years(max(0.0, cutoff - in_time)),
         yanked=in_use.yanked,

@@ -17,12 +17,14 @@ class RenderFormat(StrEnum):
     TERMINAL = "terminal"
     JSON = "json"
     MARKDOWN = "markdown"
+    SARIF = "sarif"
 
     def to_renderer(self, *, color: bool = False, width: int = 120) -> Renderer:
         """The renderer for this format."""
         from ctoaudit.render import (  # noqa: PLC0415 - load only what is used
             json_report,
             markdown_report,
+            sarif,
             terminal,
         )
 
@@ -33,6 +35,8 @@ class RenderFormat(StrEnum):
                 return json_report.render
             case RenderFormat.MARKDOWN:
                 return markdown_report.render
+            case RenderFormat.SARIF:
+                return sarif.render
             case _:  # pragma: no cover - exhaustiveness is checked by mypy and a test
                 assert_never(self)
 
@@ -40,4 +44,9 @@ class RenderFormat(StrEnum):
     def from_suffix(cls, filename: str) -> RenderFormat | None:
         """The format a file name asks for (`audit.json` -> JSON), if any."""
         suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-        return {"json": cls.JSON, "md": cls.MARKDOWN, "markdown": cls.MARKDOWN}.get(suffix)
+        return {
+            "json": cls.JSON,
+            "md": cls.MARKDOWN,
+            "markdown": cls.MARKDOWN,
+            "sarif": cls.SARIF,
+        }.get(suffix)

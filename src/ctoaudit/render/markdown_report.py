@@ -108,7 +108,7 @@ def _proposal(index: int, p: Proposal) -> str:
     if p.evidence:
         lines += ["", "**Evidence.**", "", table(
             ["Rule", "Item", "Location", "Value", "Threshold"],
-            [(e.rule_id, e.scope if e.scope != REPO_SCOPE else "repository",
+            [(e.rule_id, e.detail or (e.scope if e.scope != REPO_SCOPE else "repository"),
               location(e.path, e.line), fmt(e.value, 2), fmt(e.threshold, 2)) for e in p.evidence],
         )]  # fmt: skip
         if p.findings > len(p.evidence):

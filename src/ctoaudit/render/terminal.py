@@ -249,7 +249,10 @@ def _skips_section(report: AuditReport) -> RenderableType | None:
     table.add_column("What")
     table.add_column("Why")
     for skip in skips[:SKIP_EXAMPLES]:
-        table.add_row(skip.analyzer, skip.path or skip.item or "-", skip.reason)
+        what = " ".join(
+            part for part in (skip.path, f"({skip.item})" if skip.item else None) if part
+        )
+        table.add_row(skip.analyzer, what or "-", skip.reason)
     if len(skips) > SKIP_EXAMPLES:
         summary = ", ".join(f"{n} x {reason}" for reason, n in by_reason.most_common(3))
         table.caption = (

@@ -81,9 +81,11 @@ def _missing_data(rule: Rule, results: Mapping[str, AnalyzerResult]) -> str | No
 
 
 def _item_name(m: Measurement) -> str:
+    # An analyzer may name an item for people in its `item` label ("django 3.2 -> 5.2: 4.1 libyears").
+    name = m.labels.get("item", m.scope)
     if m.path and m.path != m.scope:
-        return f"{m.scope} ({m.path}:{m.line})" if m.line else f"{m.scope} ({m.path})"
-    return m.scope
+        return f"{name} ({m.path}:{m.line})" if m.line else f"{name} ({m.path})"
+    return name
 
 
 def _badness(rule: Rule) -> Callable[[Measurement], tuple[float, str, str]]:
@@ -109,6 +111,7 @@ def _finding(rule: Rule, m: Measurement, message: str) -> Finding:
         line=m.line,
         message=message,
         fingerprint=fingerprint(rule.id, m.path, m.scope),
+        detail=m.labels.get("item"),
     )
 
 

@@ -38,7 +38,7 @@ Source = Path | Traversable
 class RuleFile(BaseModel):
     """The layout of one rule file, before rules are validated one by one."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str | None = None
     version: str | None = None

@@ -220,6 +220,9 @@ class Finding(Frozen):
     line: int | None = None
     message: str
     fingerprint: str
+    detail: str | None = Field(
+        default=None, description="The item in words, from the measurement's `item` label."
+    )
 
     def sort_key(self) -> tuple[str, str, str]:
         """Stable order: rule, path, scope (never the line)."""
@@ -252,8 +255,6 @@ class FamilyScore(Frozen):
 
     family: str
     name: str
-    # Defaults, because the JSON report leaves None out and must read back (a family whose rules
-    # were all skipped has no score).
     score: float | None = Field(
         default=None, description="0-100, None when no rule of the family counted."
     )
@@ -267,6 +268,7 @@ class FamilyScore(Frozen):
 class Score(Frozen):
     """Severity-weighted share of passed rules, overall and per family; see the README for the formula."""
 
+    # None-valued fields are left out of the JSON report, so they default to None to read it back
     overall: float | None = None
     grade: str | None = None
     families: list[FamilyScore] = Field(default_factory=list)
@@ -281,6 +283,9 @@ class Evidence(Frozen):
     line: int | None = None
     value: float
     threshold: float
+    detail: str | None = Field(
+        default=None, description="The item in words, from the measurement's `item` label."
+    )
 
 
 class Proposal(Frozen):

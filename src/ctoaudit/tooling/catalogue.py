@@ -22,7 +22,7 @@ TOOL_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Status(StrEnum):
