@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -124,15 +124,16 @@ METRICS: tuple[MetricSpec, ...] = (
     _spec("tooling.status.superseded", "1 for a detected tool that a sourced successor supersedes (scope: tool id; label successor)", LOWER, "", "tool"),
     _spec("tooling.status.deprecated", "1 for a detected tool that is deprecated (scope: tool id; label successor)", LOWER, "", "tool"),
     _spec("tooling.status.unmaintained", "1 for a detected tool that is unmaintained (scope: tool id; label successor)", LOWER, "", "tool"),
-    _spec("tooling.category.present", "1 when the category has a detected tool, 0 when it has none (scope: category)", HIGHER, "", "item"),
+    _spec("tooling.replace", "1 for a detected tool to replace by its catalogue successor (outdated, or maintained but its successor is in use or proposed anyway), else 0 (scope: tool id; labels successor, successor_name, status, category)", LOWER, "", "tool"),
+    _spec("tooling.category.present", "1 when the category has a detected tool, 0 when it has none (scope: category; labels category, project = python | other)", HIGHER, "", "item"),
     _spec("tooling.categories.missing", "Catalogue categories with no detected tool", LOWER, "categories"),
-    _spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run (scope: job; label tools)", LOWER, "tools", "item"),
+    _spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run, not counting tools to replace (scope: job; labels job, tools)", LOWER, "tools", "item"),
     _spec("tooling.duplicates.total", "Sum of duplicated tools over all jobs", LOWER, "tools"),
-    _spec("tooling.unused", "1 for a tool that is configured but never installed or run (scope: tool id)", LOWER, "", "tool"),
+    _spec("tooling.unused", "1 for a tool that is configured but never installed or run (scope: tool id; label category)", LOWER, "", "tool"),
     _spec("tooling.unused.total", "Tools configured but never installed or run", LOWER, "tools"),
     _spec("tooling.stale_ref", "1 for a file that configuration points at but that does not exist (scope: the missing path)", LOWER, "", "item"),
     _spec("tooling.stale_refs.total", "References from configuration to files that do not exist", LOWER, "references"),
-    _spec("tooling.python.eol", "Days past end of life, on the audit date, of a Python version CI/tox/nox/images run (scope: version)", LOWER, "days", "item"),
+    _spec("tooling.python.eol", "Days past end of life, on the audit date, of a Python version CI/tox/nox/images run (scope: version; labels eol, oldest_supported, via)", LOWER, "days", "item"),
     _spec("tooling.python.eol_versions", "End-of-life Python versions run by CI, tox, nox or images", LOWER, "versions"),
     _spec("tooling.publish.token", "PyPI uploads with a long-lived token where trusted publishing is available (scope: CI file)", LOWER, "uploads", "file"),
     _spec("tooling.publish.tokens.total", "PyPI uploads with a long-lived token where trusted publishing is available", LOWER, "uploads"),
@@ -156,7 +157,7 @@ class ToolingAnalyzer:
     """Engineering tools in use by category, with evidence, status, successors and stale methods."""
 
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     description: ClassVar[str] = __doc__ or ""
     metrics: ClassVar[tuple[MetricSpec, ...]] = METRICS
     options_model: ClassVar[type[BaseModel]] = ToolingOptions
@@ -177,10 +178,13 @@ class ToolingAnalyzer:
         )
         existing = {e.path for e in context.snapshot.files()}
         audit_day = context.clock().date()
+        replace = _to_replace(uses)
+        project = _project_kind(e.path for e in entries)
         measurements = [
             *_tool_measurements(uses),
-            *_category_measurements(catalogue, uses),
-            *_duplicate_measurements(uses),
+            *_replace_measurements(uses, replace, catalogue),
+            *_category_measurements(catalogue, uses, project),
+            *_duplicate_measurements(uses, replace),
             *_stale_measurements([r for c in collected for r in c.refs], existing),
             *_eol_measurements([p for c in collected for p in c.pythons], audit_day),
             *_upload_measurements(collected, catalogue, audit_day),
@@ -261,6 +265,7 @@ def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
                     scope=tool_id,
                     path=first.path,
                     line=first.line,
+                    labels={"category": tool.category},
                 )
             )
     out.append(Measurement(metric="tooling.tools.detected", value=len(uses)))
@@ -269,10 +274,84 @@ def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
     return out
 
 
-def _category_measurements(catalogue: Catalogue, uses: dict[str, ToolUse]) -> list[Measurement]:
+PYTHON_PROJECT_FILES = frozenset({"pyproject.toml", "setup.py", "setup.cfg"})
+
+
+def _project_kind(paths: Iterable[str]) -> str:
+    """`python` when the repository has Python code or packaging, else `other`.
+
+    The catalogue knows Python tooling well; for other stacks a missing category may only be a tool
+    it does not list, so rules can require categories of Python projects only.
+    """
+    for path in paths:
+        if path.endswith((".py", ".pyi")) or path.rsplit("/", 1)[-1] in PYTHON_PROJECT_FILES:
+            return "python"
+    return "other"
+
+
+def _to_replace(uses: dict[str, ToolUse]) -> dict[str, bool]:
+    """Per detected tool with a successor: whether to replace it by that successor now.
+
+    Outdated tools always (even if only installed: the dependency itself is the problem); a maintained
+    one (Black -> Ruff) only when it does its job here (configured or run, not merely installed as
+    another tool's library) and its successor is already in use or replaces another tool anyway, so
+    moving to it adds no new tool.
+    """
+    proposed = {
+        u.tool.successor for u in uses.values() if u.tool.status in OUTDATED and u.tool.successor
+    }
+    return {
+        tool_id: use.tool.status in OUTDATED or _consolidates(use, uses, proposed)
+        for tool_id, use in uses.items()
+        if use.tool.successor is not None
+    }
+
+
+def _consolidates(use: ToolUse, uses: dict[str, ToolUse], proposed: set[str]) -> bool:
+    working = bool(set(use.usage) & {Usage.CONFIGURED, Usage.RUN})
+    successor = use.tool.successor or ""
+    return working and (successor in uses or successor in proposed)
+
+
+def _replace_measurements(
+    uses: dict[str, ToolUse], replace: dict[str, bool], catalogue: Catalogue
+) -> list[Measurement]:
+    tools = catalogue.by_id()
+    out: list[Measurement] = []
+    for tool_id, now in replace.items():
+        tool = uses[tool_id].tool
+        successor = tools[tool.successor or ""]
+        first = uses[tool_id].sorted_evidence()[0]
+        labels = {
+            "category": tool.category,
+            "status": tool.status.value,
+            "successor": successor.id,
+            "successor_name": successor.name,
+        }
+        out.append(
+            Measurement(
+                metric="tooling.replace",
+                value=1 if now else 0,
+                scope=tool_id,
+                path=first.path,
+                line=first.line,
+                labels=labels,
+            )
+        )
+    return out
+
+
+def _category_measurements(
+    catalogue: Catalogue, uses: dict[str, ToolUse], project: str
+) -> list[Measurement]:
     present = {use.tool.category for use in uses.values()}
     out = [
-        Measurement(metric="tooling.category.present", value=1 if c in present else 0, scope=c)
+        Measurement(
+            metric="tooling.category.present",
+            value=1 if c in present else 0,
+            scope=c,
+            labels={"category": c, "project": project},
+        )
         for c in catalogue.categories
     ]
     missing = sum(1 for c in catalogue.categories if c not in present)
@@ -280,9 +359,13 @@ def _category_measurements(catalogue: Catalogue, uses: dict[str, ToolUse]) -> li
     return out
 
 
-def _duplicate_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
+def _duplicate_measurements(
+    uses: dict[str, ToolUse], replace: dict[str, bool]
+) -> list[Measurement]:
     by_job: dict[str, list[str]] = defaultdict(list)
     for tool_id, use in uses.items():
+        if replace.get(tool_id):
+            continue  # already proposed for replacement by its successor: not a second opinion
         if set(use.usage) & {Usage.CONFIGURED, Usage.RUN}:
             for job in use.tool.jobs:
                 by_job[job].append(tool_id)
@@ -296,7 +379,7 @@ def _duplicate_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
                     metric="tooling.duplicates",
                     value=len(tools) - 1,
                     scope=job,
-                    labels={"tools": ",".join(sorted(tools))},
+                    labels={"job": job, "tools": ",".join(sorted(tools))},
                 )
             )
     out.append(Measurement(metric="tooling.duplicates.total", value=total))
@@ -331,13 +414,19 @@ def _eol_measurements(pythons: list[PythonVersion], audit_day: date) -> list[Mea
     seen: dict[str, list[PythonVersion]] = defaultdict(list)
     for p in sorted(pythons, key=lambda p: (p.path, p.line)):
         seen[p.version].append(p)
+    supported = sorted((v for v, day in table.items() if day >= audit_day), key=_version_key)
     out: list[Measurement] = []
     for version in sorted(seen, key=_version_key):
         eol = table.get(version)
         if eol is None or eol >= audit_day:
             continue
         first = seen[version][0]
-        labels = {"eol": eol.isoformat(), "via": first.via, "occurrences": str(len(seen[version]))}
+        labels = {
+            "eol": eol.isoformat(),
+            "via": first.via,
+            "occurrences": str(len(seen[version])),
+            "oldest_supported": supported[0] if supported else "",
+        }
         out.append(
             Measurement(
                 metric="tooling.python.eol",
