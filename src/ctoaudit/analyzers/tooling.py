@@ -124,16 +124,16 @@ METRICS: tuple[MetricSpec, ...] = (
     _spec("tooling.status.superseded", "1 for a detected tool that a sourced successor supersedes (scope: tool id; label successor)", LOWER, "", "tool"),
     _spec("tooling.status.deprecated", "1 for a detected tool that is deprecated (scope: tool id; label successor)", LOWER, "", "tool"),
     _spec("tooling.status.unmaintained", "1 for a detected tool that is unmaintained (scope: tool id; label successor)", LOWER, "", "tool"),
-    _spec("tooling.replace", "1 for a detected tool to replace by its catalogue successor (outdated, or maintained but its successor is in use or proposed anyway), else 0 (scope: tool id; labels successor, successor_name, status, category)", LOWER, "", "tool"),
+    _spec("tooling.replace", "For each catalogue tool with a successor: 1 if detected and to replace (outdated, or maintained but its successor is in use or proposed anyway), else 0 (scope: tool id; labels successor, successor_name, status, category)", LOWER, "", "tool"),
     _spec("tooling.category.present", "1 when the category has a detected tool, 0 when it has none (scope: category; labels category, project = python | other)", HIGHER, "", "item"),
     _spec("tooling.categories.missing", "Catalogue categories with no detected tool", LOWER, "categories"),
-    _spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run, not counting tools to replace (scope: job; labels job, tools)", LOWER, "tools", "item"),
+    _spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run, not counting tools to replace; 0 for a job done by one tool (scope: job; labels job, tools)", LOWER, "tools", "item"),
     _spec("tooling.duplicates.total", "Sum of duplicated tools over all jobs", LOWER, "tools"),
-    _spec("tooling.unused", "1 for a tool that is configured but never installed or run (scope: tool id; label category)", LOWER, "", "tool"),
+    _spec("tooling.unused", "1 for a detected tool that is configured but never installed or run, 0 if installed or run (scope: tool id; label category)", LOWER, "", "tool"),
     _spec("tooling.unused.total", "Tools configured but never installed or run", LOWER, "tools"),
     _spec("tooling.stale_ref", "1 for a file that configuration points at but that does not exist (scope: the missing path)", LOWER, "", "item"),
     _spec("tooling.stale_refs.total", "References from configuration to files that do not exist", LOWER, "references"),
-    _spec("tooling.python.eol", "Days past end of life, on the audit date, of a Python version CI/tox/nox/images run (scope: version; labels eol, oldest_supported, via)", LOWER, "days", "item"),
+    _spec("tooling.python.eol", "Days past end of life, on the audit date, of a Python version CI/tox/nox/images run; 0 while supported (scope: version; labels eol, oldest_supported, via)", LOWER, "days", "item"),
     _spec("tooling.python.eol_versions", "End-of-life Python versions run by CI, tox, nox or images", LOWER, "versions"),
     _spec("tooling.publish.token", "PyPI uploads with a long-lived token where trusted publishing is available (scope: CI file)", LOWER, "uploads", "file"),
     _spec("tooling.publish.tokens.total", "PyPI uploads with a long-lived token where trusted publishing is available", LOWER, "uploads"),
@@ -182,6 +182,7 @@ class ToolingAnalyzer:
         project = _project_kind(e.path for e in entries)
         measurements = [
             *_tool_measurements(uses),
+            *_unused_measurements(uses),
             *_replace_measurements(uses, replace, catalogue),
             *_category_measurements(catalogue, uses, project),
             *_duplicate_measurements(uses, replace),
@@ -239,7 +240,6 @@ def _collect(
 def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
     out: list[Measurement] = []
     outdated = 0
-    unused = 0
     for tool_id, use in uses.items():
         tool = use.tool
         first = use.sorted_evidence()[0]  # the strongest evidence locates findings about the tool
@@ -256,20 +256,29 @@ def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
                     labels=labels,
                 )
             )
-        if use.usage == [Usage.CONFIGURED] and not tool.configured_is_used:
-            unused += 1
-            out.append(
-                Measurement(
-                    metric="tooling.unused",
-                    value=1,
-                    scope=tool_id,
-                    path=first.path,
-                    line=first.line,
-                    labels={"category": tool.category},
-                )
-            )
     out.append(Measurement(metric="tooling.tools.detected", value=len(uses)))
     out.append(Measurement(metric="tooling.tools.outdated", value=outdated))
+    return out
+
+
+def _unused_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
+    """1 for a tool only configured, 0 for one installed or run; tools whose config is use are left out."""
+    out: list[Measurement] = []
+    for tool_id, use in uses.items():
+        if use.tool.configured_is_used:
+            continue
+        first = use.sorted_evidence()[0]
+        out.append(
+            Measurement(
+                metric="tooling.unused",
+                value=1 if use.usage == [Usage.CONFIGURED] else 0,
+                scope=tool_id,
+                path=first.path,
+                line=first.line,
+                labels={"category": use.tool.category},
+            )
+        )
+    unused = sum(1 for m in out if m.value)
     out.append(Measurement(metric="tooling.unused.total", value=unused))
     return out
 
@@ -316,12 +325,19 @@ def _consolidates(use: ToolUse, uses: dict[str, ToolUse], proposed: set[str]) ->
 def _replace_measurements(
     uses: dict[str, ToolUse], replace: dict[str, bool], catalogue: Catalogue
 ) -> list[Measurement]:
+    """Every catalogue tool with a successor: 1 to replace now, 0 if fine here or absent.
+
+    Absent tools are measured too (0, no path), so a rule about one successor passes on a repository
+    that has none of the tools it replaces instead of being skipped for want of data.
+    """
     tools = catalogue.by_id()
     out: list[Measurement] = []
-    for tool_id, now in replace.items():
-        tool = uses[tool_id].tool
-        successor = tools[tool.successor or ""]
-        first = uses[tool_id].sorted_evidence()[0]
+    for tool in catalogue.tools:
+        if tool.successor is None:
+            continue
+        successor = tools[tool.successor]
+        use = uses.get(tool.id)
+        first = use.sorted_evidence()[0] if use else None
         labels = {
             "category": tool.category,
             "status": tool.status.value,
@@ -331,10 +347,10 @@ def _replace_measurements(
         out.append(
             Measurement(
                 metric="tooling.replace",
-                value=1 if now else 0,
-                scope=tool_id,
-                path=first.path,
-                line=first.line,
+                value=1 if replace.get(tool.id) else 0,
+                scope=tool.id,
+                path=first.path if first else None,
+                line=first.line if first else None,
                 labels=labels,
             )
         )
@@ -364,24 +380,24 @@ def _duplicate_measurements(
 ) -> list[Measurement]:
     by_job: dict[str, list[str]] = defaultdict(list)
     for tool_id, use in uses.items():
-        if replace.get(tool_id):
-            continue  # already proposed for replacement by its successor: not a second opinion
         if set(use.usage) & {Usage.CONFIGURED, Usage.RUN}:
             for job in use.tool.jobs:
                 by_job[job].append(tool_id)
     out: list[Measurement] = []
     total = 0
     for job, tools in sorted(by_job.items()):
-        if len(tools) > 1:
-            total += len(tools) - 1
-            out.append(
-                Measurement(
-                    metric="tooling.duplicates",
-                    value=len(tools) - 1,
-                    scope=job,
-                    labels={"job": job, "tools": ",".join(sorted(tools))},
-                )
+        # a tool already proposed for replacement by its successor is not counted a second time
+        kept = sorted(t for t in tools if not replace.get(t))
+        extra = max(len(kept) - 1, 0)
+        total += extra
+        out.append(
+            Measurement(
+                metric="tooling.duplicates",
+                value=extra,
+                scope=job,
+                labels={"job": job, "tools": ",".join(kept or sorted(tools))},
             )
+        )
     out.append(Measurement(metric="tooling.duplicates.total", value=total))
     return out
 
@@ -418,8 +434,8 @@ def _eol_measurements(pythons: list[PythonVersion], audit_day: date) -> list[Mea
     out: list[Measurement] = []
     for version in sorted(seen, key=_version_key):
         eol = table.get(version)
-        if eol is None or eol >= audit_day:
-            continue
+        if eol is None:
+            continue  # a version the table does not know (not yet released, or a typo)
         first = seen[version][0]
         labels = {
             "eol": eol.isoformat(),
@@ -430,14 +446,15 @@ def _eol_measurements(pythons: list[PythonVersion], audit_day: date) -> list[Mea
         out.append(
             Measurement(
                 metric="tooling.python.eol",
-                value=(audit_day - eol).days,
+                value=max((audit_day - eol).days, 0),
                 scope=version,
                 path=first.path,
                 line=first.line,
                 labels=labels,
             )
         )
-    out.append(Measurement(metric="tooling.python.eol_versions", value=len(out)))
+    past = sum(1 for m in out if m.value > 0)
+    out.append(Measurement(metric="tooling.python.eol_versions", value=past))
     return out
 
 
