@@ -252,8 +252,10 @@ class FamilyScore(Frozen):
 
     family: str
     name: str
-    score: float | None = Field(description="0-100, None when no rule of the family counted.")
-    grade: str | None
+    score: float | None = Field(
+        default=None, description="0-100, None when no rule of the family counted."
+    )
+    grade: str | None = None
     passed: int
     failed: int
     skipped: int
@@ -263,8 +265,9 @@ class FamilyScore(Frozen):
 class Score(Frozen):
     """Severity-weighted share of passed rules, overall and per family; see the README for the formula."""
 
-    overall: float | None
-    grade: str | None
+    # None-valued fields are left out of the JSON report, so they default to None to read it back
+    overall: float | None = None
+    grade: str | None = None
     families: list[FamilyScore] = Field(default_factory=list)
 
 
