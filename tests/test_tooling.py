@@ -486,7 +486,7 @@ def test_cibuildwheel_runs_on_four_ci_services() -> None:
     )
     assert (dup.value, dup.labels) == (
         3,
-        {"job": "ci", "tools": "azure-pipelines,circleci,github-actions,gitlab-ci"},
+        {"job": "ci", "tools": "azure-pipelines, circleci, github-actions, gitlab-ci"},
     )
     # pylint next to ruff is not a duplicate (different rule sets), nor prek next to pre-commit
     # (prek runs pre-commit's own configuration)

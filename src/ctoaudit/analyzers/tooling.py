@@ -124,7 +124,7 @@ METRICS: tuple[MetricSpec, ...] = (
     _spec("tooling.status.superseded", "1 for a detected tool that a sourced successor supersedes (scope: tool id; label successor)", LOWER, "", "tool"),
     _spec("tooling.status.deprecated", "1 for a detected tool that is deprecated (scope: tool id; label successor)", LOWER, "", "tool"),
     _spec("tooling.status.unmaintained", "1 for a detected tool that is unmaintained (scope: tool id; label successor)", LOWER, "", "tool"),
-    _spec("tooling.replace", "For each catalogue tool with a successor: 1 if detected and to replace (outdated, or maintained but its successor is in use or proposed anyway), else 0 (scope: tool id; labels successor, successor_name, status, category)", LOWER, "", "tool"),
+    _spec("tooling.replace", "For each catalogue tool with a successor: 1 if detected and to replace (outdated, or maintained but its successor is in use or proposed anyway), else 0 (scope: tool id; labels successor, successor_name, status, category, consolidation = 'N tools to 1', the successor counted if in use)", LOWER, "", "tool"),
     _spec("tooling.category.present", "1 when the category has a detected tool, 0 when it has none (scope: category; labels category, project = python | other)", HIGHER, "", "item"),
     _spec("tooling.categories.missing", "Catalogue categories with no detected tool", LOWER, "categories"),
     _spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run, not counting tools to replace; 0 for a job done by one tool (scope: job; labels job, tools)", LOWER, "tools", "item"),
@@ -182,7 +182,7 @@ class ToolingAnalyzer:
         project = _project_kind(e.path for e in entries)
         measurements = [
             *_tool_measurements(uses),
-            *_unused_measurements(uses),
+            *_unused_measurements(uses, replace),
             *_replace_measurements(uses, replace, catalogue),
             *_category_measurements(catalogue, uses, project),
             *_duplicate_measurements(uses, replace),
@@ -261,25 +261,28 @@ def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
     return out
 
 
-def _unused_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
-    """1 for a tool only configured, 0 for one installed or run; tools whose config is use are left out."""
+def _unused_measurements(uses: dict[str, ToolUse], replace: dict[str, bool]) -> list[Measurement]:
+    """1 for a tool only configured, 0 for one installed or run; tools whose config is use are left out.
+
+    A tool already proposed for replacement counts 0: removing it settles both findings.
+    """
     out: list[Measurement] = []
     for tool_id, use in uses.items():
         if use.tool.configured_is_used:
             continue
         first = use.sorted_evidence()[0]
+        unused = use.usage == [Usage.CONFIGURED] and not replace.get(tool_id)
         out.append(
             Measurement(
                 metric="tooling.unused",
-                value=1 if use.usage == [Usage.CONFIGURED] else 0,
+                value=1 if unused else 0,
                 scope=tool_id,
                 path=first.path,
                 line=first.line,
                 labels={"category": use.tool.category},
             )
         )
-    unused = sum(1 for m in out if m.value)
-    out.append(Measurement(metric="tooling.unused.total", value=unused))
+    out.append(Measurement(metric="tooling.unused.total", value=sum(1 for m in out if m.value)))
     return out
 
 
@@ -331,6 +334,10 @@ def _replace_measurements(
     that has none of the tools it replaces instead of being skipped for want of data.
     """
     tools = catalogue.by_id()
+    merged: dict[str, int] = defaultdict(int)  # successor -> tools that end up as it
+    for tool_id, now in replace.items():
+        if now:
+            merged[uses[tool_id].tool.successor or ""] += 1
     out: list[Measurement] = []
     for tool in catalogue.tools:
         if tool.successor is None:
@@ -338,11 +345,13 @@ def _replace_measurements(
         successor = tools[tool.successor]
         use = uses.get(tool.id)
         first = use.sorted_evidence()[0] if use else None
+        before = merged[successor.id] + (1 if successor.id in uses else 0)
         labels = {
             "category": tool.category,
             "status": tool.status.value,
             "successor": successor.id,
             "successor_name": successor.name,
+            "consolidation": f"{before} tools to 1" if before > 1 else "1 tool to 1",
         }
         out.append(
             Measurement(
@@ -395,7 +404,7 @@ def _duplicate_measurements(
                 metric="tooling.duplicates",
                 value=extra,
                 scope=job,
-                labels={"job": job, "tools": ",".join(kept or sorted(tools))},
+                labels={"job": job, "tools": ", ".join(kept or sorted(tools))},
             )
         )
     out.append(Measurement(metric="tooling.duplicates.total", value=total))

@@ -113,7 +113,7 @@ _FINDINGS: tuple[tuple[str, str, _Describe], ...] = (
      lambda m: (f"`{m.scope}`", location(m.path, m.line),
                 _replace_detail(m))),
     ("Doubled job", "tooling.duplicates",
-     lambda m: (m.scope, "-", m.labels.get("tools", "").replace(",", ", "))),
+     lambda m: (m.scope, "-", m.labels.get("tools", ""))),
     ("Configured, never run", "tooling.unused",
      lambda m: (f"`{m.scope}`", location(m.path, m.line), m.labels.get("category", ""))),
     ("Missing file", "tooling.stale_ref",
