@@ -51,6 +51,11 @@ def values(result: AnalyzerResult, metric: str) -> dict[str, float]:
     return {m.scope: m.value for m in result.measurements if m.metric == metric}
 
 
+def flagged(result: AnalyzerResult, metric: str) -> dict[str, float]:
+    """Items of a metric that also measures the good cases as 0 (unused, duplicates, eol, replace)."""
+    return {scope: v for scope, v in values(result, metric).items() if v}
+
+
 def expected(name: str) -> dict[str, Any]:
     return tomllib.loads((FIXTURES / name / "expected.toml").read_text(encoding="utf-8"))
 
@@ -92,7 +97,7 @@ def test_requests_evidence_and_findings() -> None:
     assert found["setup-py-invocation"]["successor"] == "build"
     assert found["setup-py-invocation"]["source"]["date"] == "2021-10-19"
     assert values(result, "tooling.status.deprecated") == {"setup-py-invocation": 1}
-    assert values(result, "tooling.unused") == {"tox": 1}  # tox.ini exists, nothing runs tox
+    assert flagged(result, "tooling.unused") == {"tox": 1}  # tox.ini exists, nothing runs tox
     # trusted publishing (id-token: write, no password) is not a token upload
     assert values(result, "tooling.publish.tokens.total") == {"repo": 0}
     assert values(result, "tooling.stale_refs.total") == {"repo": 0}
@@ -110,7 +115,7 @@ def test_requests_evidence_and_findings() -> None:
 
 def test_eol_depends_on_the_audit_date() -> None:
     before = tooling(FIXTURES / "requests", day=datetime(2026, 10, 1, tzinfo=UTC))
-    assert values(before, "tooling.python.eol") == {}
+    assert flagged(before, "tooling.python.eol") == {}
     assert values(before, "tooling.python.eol_versions") == {"repo": 0}
 
 
@@ -129,7 +134,7 @@ def test_nose_is_an_old_stack() -> None:
     )
     assert set(values(result, "tooling.status.deprecated")) == {"travis-ci", "setup-py-invocation"}
     assert values(result, "tooling.tools.outdated") == {"repo": 3}
-    eol = values(result, "tooling.python.eol")
+    eol = flagged(result, "tooling.python.eol")
     assert sorted(eol) == ["2.6", "2.7", "3.1", "3.2", "3.3", "3.4", "3.5"]
     assert eol["2.7"] == (AUDIT_DAY.date() - date(2020, 1, 1)).days
     # `{envpython} setup.py build_tests` in tox.ini and `python setup.py build_tests` on Travis
@@ -151,10 +156,14 @@ def test_repo_review_modern_stack() -> None:
     assert found["pre-commit"]["usage"] == ["configured", "run"]  # pre-commit.ci runs it
     assert ("pyproject.toml", 122, "run") in _evidence(found["pylint"])  # a hatch env script
     assert ("package.json", 39, "run") in _evidence(found["eslint"])
-    dup = next(
-        m for m in result.measurements if m.metric == "tooling.duplicates" and m.scope == "lint"
+    # pylint + ruff lint with different rule sets; prek runs pre-commit's own config: no duplicate
+    assert flagged(result, "tooling.duplicates") == {}
+    # Black is only blacken-docs' library here (ruff formats the code): nothing to replace
+    black = next(
+        m for m in result.measurements if m.metric == "tooling.replace" and m.scope == "black"
     )
-    assert dup.labels == {"tools": "pylint,ruff"}
+    assert (black.value, black.path) == (0, ".pre-commit-config.yaml")
+    assert flagged(result, "tooling.replace") == {}
     assert values(result, "tooling.unused.total") == {"repo": 0}
     assert values(result, "tooling.stale_refs.total") == {"repo": 0}  # `uses: ./` finds action.yml
     assert values(result, "tooling.categories.missing") == {"repo": 1}
@@ -166,7 +175,7 @@ def test_flask_runs_tools_through_native_tox_toml() -> None:
     assert ("pyproject.toml", 192, "run") in _evidence(found["pytest"])  # [tool.tox.env_run_base]
     assert found["mypy"]["usage"] == ["configured", "installed", "run"]
     assert ("pyproject.toml", 236, "run") in _evidence(found["pre-commit-autoupdate"])
-    assert values(result, "tooling.unused") == {
+    assert flagged(result, "tooling.unused") == {
         "coverage": 1
     }  # [tool.coverage] but nothing runs it
 
@@ -187,11 +196,11 @@ def test_traps_findings() -> None:
     token = next(m for m in result.measurements if m.metric == "tooling.publish.token")
     assert (token.scope, token.value, token.line) == (".github/workflows/ci.yml", 2, 32)
     assert values(result, "tooling.stale_ref") == {"missing-base.txt": 1}
-    assert sorted(values(result, "tooling.python.eol")) == ["3.7", "3.8", "3.9"]
+    assert sorted(flagged(result, "tooling.python.eol")) == ["3.7", "3.8", "3.9"]
     # the GitLab merge key `<<: *base` gives `test` the base image and before_script
     assert (".gitlab-ci.yml", 10, "run") in _evidence(found["tox"])
-    assert values(result, "tooling.duplicates") == {"ci": 2}
-    assert set(values(result, "tooling.unused")) == {"nox", "pre-commit"}
+    assert flagged(result, "tooling.duplicates") == {"ci": 2}
+    assert set(flagged(result, "tooling.unused")) == {"nox", "pre-commit"}
 
 
 def test_every_emitted_metric_is_declared() -> None:
@@ -442,7 +451,7 @@ def test_example_project_old_stack() -> None:
     }  # fmt: skip
     assert found["flake8"]["usage"] == ["configured", "installed", "run"]
     assert found["nose"]["usage"] == ["installed"]
-    assert sorted(values(result, "tooling.python.eol")) == ["3.6", "3.7", "3.8"]
+    assert sorted(flagged(result, "tooling.python.eol")) == ["3.6", "3.7", "3.8"]
     assert values(result, "tooling.tools.outdated") == {"repo": 4}
 
 
@@ -464,7 +473,7 @@ def test_audit_of_an_older_commit_reads_git_objects(make_repo: Any, tmp_path: Pa
     )
     result = report.analyzers["tooling"]
     assert set(detected(result)) == {"nose", "travis-ci"}
-    assert values(result, "tooling.python.eol") == {
+    assert flagged(result, "tooling.python.eol") == {
         "2.7": (AUDIT_DAY.date() - date(2020, 1, 1)).days
     }
     assert (repo.path / ".github/workflows/ci.yml").is_file()  # the working tree is untouched
@@ -477,8 +486,11 @@ def test_cibuildwheel_runs_on_four_ci_services() -> None:
     )
     assert (dup.value, dup.labels) == (
         3,
-        {"tools": "azure-pipelines,circleci,github-actions,gitlab-ci"},
+        {"job": "ci", "tools": "azure-pipelines, circleci, github-actions, gitlab-ci"},
     )
+    # pylint next to ruff is not a duplicate (different rule sets), nor prek next to pre-commit
+    # (prek runs pre-commit's own configuration)
+    assert set(flagged(result, "tooling.duplicates")) == {"ci"}
     found = detected(result)
     assert (".gitlab-ci.yml", 22, "run") in _evidence(found["docker"])
     assert ("azure-pipelines.yml", 77, "run") in _evidence(found["docker"])

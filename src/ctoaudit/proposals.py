@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ctoaudit.rules.evaluate import Evaluation
+from ctoaudit.model import REPO_SCOPE
+from ctoaudit.rules.evaluate import Evaluation, join_names, render_text
 from ctoaudit.rules.model import (
     Effort,
     Evidence,
@@ -33,11 +34,16 @@ def _distance(finding: Finding) -> float:
     return abs(finding.value - finding.threshold) / max(abs(finding.threshold), 1.0)
 
 
-def _evidence(findings: list[Finding]) -> list[Evidence]:
-    """The worst findings first: highest severity, then furthest from the threshold."""
-    ranked = sorted(
+def _worst_first(findings: list[Finding]) -> list[Finding]:
+    """Highest severity first, then by rule, then furthest from the threshold."""
+    return sorted(
         findings, key=lambda f: (-f.severity.rank, f.rule_id, -_distance(f), f.path or "", f.scope)
     )
+
+
+def _evidence(findings: list[Finding]) -> list[Evidence]:
+    """The worst findings first: highest severity, then furthest from the threshold."""
+    ranked = _worst_first(findings)
     return [
         Evidence(
             rule_id=f.rule_id,
@@ -50,6 +56,13 @@ def _evidence(findings: list[Finding]) -> list[Evidence]:
         )
         for f in ranked[:EVIDENCE_PER_PROPOSAL]
     ]
+
+
+def _title(template: str, findings: list[Finding]) -> str:
+    """The action's title with `{scopes}` (distinct failing items, worst first) and `{count}`."""
+    ranked = _worst_first(findings)
+    scopes = list(dict.fromkeys(f.scope for f in ranked if f.scope != REPO_SCOPE))
+    return render_text(template, {"scopes": join_names(scopes), "count": len(scopes)})
 
 
 def _proposal(
@@ -67,7 +80,7 @@ def _proposal(
     mine = [f for f in findings if f.rule_id in {r.id for r in rules}]
     return Proposal(
         action=key,
-        title=spec.title if spec else lead.title,
+        title=_title(spec.title, mine) if spec else lead.title,
         why=(spec.why if spec and spec.why else lead.rationale),
         change=[outcomes[r.id].reason for r in rules],
         rules=[r.id for r in rules],

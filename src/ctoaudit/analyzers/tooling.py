@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -124,15 +124,16 @@ METRICS: tuple[MetricSpec, ...] = (
     _spec("tooling.status.superseded", "1 for a detected tool that a sourced successor supersedes (scope: tool id; label successor)", LOWER, "", "tool"),
     _spec("tooling.status.deprecated", "1 for a detected tool that is deprecated (scope: tool id; label successor)", LOWER, "", "tool"),
     _spec("tooling.status.unmaintained", "1 for a detected tool that is unmaintained (scope: tool id; label successor)", LOWER, "", "tool"),
-    _spec("tooling.category.present", "1 when the category has a detected tool, 0 when it has none (scope: category)", HIGHER, "", "item"),
+    _spec("tooling.replace", "For each catalogue tool with a successor: 1 if detected and to replace (outdated, or maintained but its successor is in use or proposed anyway), else 0 (scope: tool id; labels successor, successor_name, status, category, consolidation = 'N tools to 1', the successor counted if in use)", LOWER, "", "tool"),
+    _spec("tooling.category.present", "1 when the category has a detected tool, 0 when it has none (scope: category; labels category, project = python | other)", HIGHER, "", "item"),
     _spec("tooling.categories.missing", "Catalogue categories with no detected tool", LOWER, "categories"),
-    _spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run (scope: job; label tools)", LOWER, "tools", "item"),
+    _spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run, not counting tools to replace; 0 for a job done by one tool (scope: job; labels job, tools)", LOWER, "tools", "item"),
     _spec("tooling.duplicates.total", "Sum of duplicated tools over all jobs", LOWER, "tools"),
-    _spec("tooling.unused", "1 for a tool that is configured but never installed or run (scope: tool id)", LOWER, "", "tool"),
+    _spec("tooling.unused", "1 for a detected tool that is configured but never installed or run, 0 if installed or run (scope: tool id; label category)", LOWER, "", "tool"),
     _spec("tooling.unused.total", "Tools configured but never installed or run", LOWER, "tools"),
     _spec("tooling.stale_ref", "1 for a file that configuration points at but that does not exist (scope: the missing path)", LOWER, "", "item"),
     _spec("tooling.stale_refs.total", "References from configuration to files that do not exist", LOWER, "references"),
-    _spec("tooling.python.eol", "Days past end of life, on the audit date, of a Python version CI/tox/nox/images run (scope: version)", LOWER, "days", "item"),
+    _spec("tooling.python.eol", "Days past end of life, on the audit date, of a Python version CI/tox/nox/images run; 0 while supported (scope: version; labels eol, oldest_supported, via)", LOWER, "days", "item"),
     _spec("tooling.python.eol_versions", "End-of-life Python versions run by CI, tox, nox or images", LOWER, "versions"),
     _spec("tooling.publish.token", "PyPI uploads with a long-lived token where trusted publishing is available (scope: CI file)", LOWER, "uploads", "file"),
     _spec("tooling.publish.tokens.total", "PyPI uploads with a long-lived token where trusted publishing is available", LOWER, "uploads"),
@@ -156,7 +157,7 @@ class ToolingAnalyzer:
     """Engineering tools in use by category, with evidence, status, successors and stale methods."""
 
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     description: ClassVar[str] = __doc__ or ""
     metrics: ClassVar[tuple[MetricSpec, ...]] = METRICS
     options_model: ClassVar[type[BaseModel]] = ToolingOptions
@@ -177,10 +178,14 @@ class ToolingAnalyzer:
         )
         existing = {e.path for e in context.snapshot.files()}
         audit_day = context.clock().date()
+        replace = _to_replace(uses)
+        project = _project_kind(e.path for e in entries)
         measurements = [
             *_tool_measurements(uses),
-            *_category_measurements(catalogue, uses),
-            *_duplicate_measurements(uses),
+            *_unused_measurements(uses, replace),
+            *_replace_measurements(uses, replace, catalogue),
+            *_category_measurements(catalogue, uses, project),
+            *_duplicate_measurements(uses, replace),
             *_stale_measurements([r for c in collected for r in c.refs], existing),
             *_eol_measurements([p for c in collected for p in c.pythons], audit_day),
             *_upload_measurements(collected, catalogue, audit_day),
@@ -235,7 +240,6 @@ def _collect(
 def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
     out: list[Measurement] = []
     outdated = 0
-    unused = 0
     for tool_id, use in uses.items():
         tool = use.tool
         first = use.sorted_evidence()[0]  # the strongest evidence locates findings about the tool
@@ -252,27 +256,127 @@ def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
                     labels=labels,
                 )
             )
-        if use.usage == [Usage.CONFIGURED] and not tool.configured_is_used:
-            unused += 1
-            out.append(
-                Measurement(
-                    metric="tooling.unused",
-                    value=1,
-                    scope=tool_id,
-                    path=first.path,
-                    line=first.line,
-                )
-            )
     out.append(Measurement(metric="tooling.tools.detected", value=len(uses)))
     out.append(Measurement(metric="tooling.tools.outdated", value=outdated))
-    out.append(Measurement(metric="tooling.unused.total", value=unused))
     return out
 
 
-def _category_measurements(catalogue: Catalogue, uses: dict[str, ToolUse]) -> list[Measurement]:
+def _unused_measurements(uses: dict[str, ToolUse], replace: dict[str, bool]) -> list[Measurement]:
+    """1 for a tool only configured, 0 for one installed or run; tools whose config is use are left out.
+
+    A tool already proposed for replacement counts 0: removing it settles both findings.
+    """
+    out: list[Measurement] = []
+    for tool_id, use in uses.items():
+        if use.tool.configured_is_used:
+            continue
+        first = use.sorted_evidence()[0]
+        unused = use.usage == [Usage.CONFIGURED] and not replace.get(tool_id)
+        out.append(
+            Measurement(
+                metric="tooling.unused",
+                value=1 if unused else 0,
+                scope=tool_id,
+                path=first.path,
+                line=first.line,
+                labels={"category": use.tool.category},
+            )
+        )
+    out.append(Measurement(metric="tooling.unused.total", value=sum(1 for m in out if m.value)))
+    return out
+
+
+PYTHON_PROJECT_FILES = frozenset({"pyproject.toml", "setup.py", "setup.cfg"})
+
+
+def _project_kind(paths: Iterable[str]) -> str:
+    """`python` when the repository has Python code or packaging, else `other`.
+
+    The catalogue knows Python tooling well; for other stacks a missing category may only be a tool
+    it does not list, so rules can require categories of Python projects only.
+    """
+    for path in paths:
+        if path.endswith((".py", ".pyi")) or path.rsplit("/", 1)[-1] in PYTHON_PROJECT_FILES:
+            return "python"
+    return "other"
+
+
+def _to_replace(uses: dict[str, ToolUse]) -> dict[str, bool]:
+    """Per detected tool with a successor: whether to replace it by that successor now.
+
+    Outdated tools always (even if only installed: the dependency itself is the problem); a maintained
+    one (Black -> Ruff) only when it does its job here (configured or run, not merely installed as
+    another tool's library) and its successor is already in use or replaces another tool anyway, so
+    moving to it adds no new tool.
+    """
+    proposed = {
+        u.tool.successor for u in uses.values() if u.tool.status in OUTDATED and u.tool.successor
+    }
+    return {
+        tool_id: use.tool.status in OUTDATED or _consolidates(use, uses, proposed)
+        for tool_id, use in uses.items()
+        if use.tool.successor is not None
+    }
+
+
+def _consolidates(use: ToolUse, uses: dict[str, ToolUse], proposed: set[str]) -> bool:
+    working = bool(set(use.usage) & {Usage.CONFIGURED, Usage.RUN})
+    successor = use.tool.successor or ""
+    return working and (successor in uses or successor in proposed)
+
+
+def _replace_measurements(
+    uses: dict[str, ToolUse], replace: dict[str, bool], catalogue: Catalogue
+) -> list[Measurement]:
+    """Every catalogue tool with a successor: 1 to replace now, 0 if fine here or absent.
+
+    Absent tools are measured too (0, no path), so a rule about one successor passes on a repository
+    that has none of the tools it replaces instead of being skipped for want of data.
+    """
+    tools = catalogue.by_id()
+    merged: dict[str, int] = defaultdict(int)  # successor -> tools that end up as it
+    for tool_id, now in replace.items():
+        if now:
+            merged[uses[tool_id].tool.successor or ""] += 1
+    out: list[Measurement] = []
+    for tool in catalogue.tools:
+        if tool.successor is None:
+            continue
+        successor = tools[tool.successor]
+        use = uses.get(tool.id)
+        first = use.sorted_evidence()[0] if use else None
+        before = merged[successor.id] + (1 if successor.id in uses else 0)
+        labels = {
+            "category": tool.category,
+            "status": tool.status.value,
+            "successor": successor.id,
+            "successor_name": successor.name,
+            "consolidation": f"{before} tools to 1" if before > 1 else "1 tool to 1",
+        }
+        out.append(
+            Measurement(
+                metric="tooling.replace",
+                value=1 if replace.get(tool.id) else 0,
+                scope=tool.id,
+                path=first.path if first else None,
+                line=first.line if first else None,
+                labels=labels,
+            )
+        )
+    return out
+
+
+def _category_measurements(
+    catalogue: Catalogue, uses: dict[str, ToolUse], project: str
+) -> list[Measurement]:
     present = {use.tool.category for use in uses.values()}
     out = [
-        Measurement(metric="tooling.category.present", value=1 if c in present else 0, scope=c)
+        Measurement(
+            metric="tooling.category.present",
+            value=1 if c in present else 0,
+            scope=c,
+            labels={"category": c, "project": project},
+        )
         for c in catalogue.categories
     ]
     missing = sum(1 for c in catalogue.categories if c not in present)
@@ -280,7 +384,9 @@ def _category_measurements(catalogue: Catalogue, uses: dict[str, ToolUse]) -> li
     return out
 
 
-def _duplicate_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
+def _duplicate_measurements(
+    uses: dict[str, ToolUse], replace: dict[str, bool]
+) -> list[Measurement]:
     by_job: dict[str, list[str]] = defaultdict(list)
     for tool_id, use in uses.items():
         if set(use.usage) & {Usage.CONFIGURED, Usage.RUN}:
@@ -289,16 +395,18 @@ def _duplicate_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:
     out: list[Measurement] = []
     total = 0
     for job, tools in sorted(by_job.items()):
-        if len(tools) > 1:
-            total += len(tools) - 1
-            out.append(
-                Measurement(
-                    metric="tooling.duplicates",
-                    value=len(tools) - 1,
-                    scope=job,
-                    labels={"tools": ",".join(sorted(tools))},
-                )
+        # a tool already proposed for replacement by its successor is not counted a second time
+        kept = sorted(t for t in tools if not replace.get(t))
+        extra = max(len(kept) - 1, 0)
+        total += extra
+        out.append(
+            Measurement(
+                metric="tooling.duplicates",
+                value=extra,
+                scope=job,
+                labels={"job": job, "tools": ", ".join(kept or sorted(tools))},
             )
+        )
     out.append(Measurement(metric="tooling.duplicates.total", value=total))
     return out
 
@@ -331,24 +439,31 @@ def _eol_measurements(pythons: list[PythonVersion], audit_day: date) -> list[Mea
     seen: dict[str, list[PythonVersion]] = defaultdict(list)
     for p in sorted(pythons, key=lambda p: (p.path, p.line)):
         seen[p.version].append(p)
+    supported = sorted((v for v, day in table.items() if day >= audit_day), key=_version_key)
     out: list[Measurement] = []
     for version in sorted(seen, key=_version_key):
         eol = table.get(version)
-        if eol is None or eol >= audit_day:
-            continue
+        if eol is None:
+            continue  # a version the table does not know (not yet released, or a typo)
         first = seen[version][0]
-        labels = {"eol": eol.isoformat(), "via": first.via, "occurrences": str(len(seen[version]))}
+        labels = {
+            "eol": eol.isoformat(),
+            "via": first.via,
+            "occurrences": str(len(seen[version])),
+            "oldest_supported": supported[0] if supported else "",
+        }
         out.append(
             Measurement(
                 metric="tooling.python.eol",
-                value=(audit_day - eol).days,
+                value=max((audit_day - eol).days, 0),
                 scope=version,
                 path=first.path,
                 line=first.line,
                 labels=labels,
             )
         )
-    out.append(Measurement(metric="tooling.python.eol_versions", value=len(out)))
+    past = sum(1 for m in out if m.value > 0)
+    out.append(Measurement(metric="tooling.python.eol_versions", value=past))
     return out
 
 

@@ -149,7 +149,12 @@ def _families(report: AuditReport) -> str:
         ]  # fmt: skip
         blocks += [
             heading,
-            table(["Rule", "Expectation", "Result", "Severity", "Value", "Limit", "Failing"], rows),
+            # every rule is listed: the rule set bounds the rows, and a cut could hide a failure
+            table(
+                ["Rule", "Expectation", "Result", "Severity", "Value", "Limit", "Failing"],
+                rows,
+                limit=max(len(rows), 1),
+            ),
         ]
     return "\n\n".join(blocks)
 

@@ -29,6 +29,9 @@ def tooling_section(result: AnalyzerResult) -> RenderableType:
     table.add_column("Evidence", overflow="fold")
     table.add_column("Status")
     detected = [f for f in result.facts if f.key == "tooling.detected"]
+    to_replace = {
+        m.scope for m in result.measurements if m.metric == "tooling.replace" and m.value > 0
+    }
     detected.sort(key=lambda f: (str(f.data.get("category", "")), f.scope))
     for fact in detected:
         data = fact.data
@@ -39,6 +42,8 @@ def tooling_section(result: AnalyzerResult) -> RenderableType:
         status = str(data.get("status", ""))
         successor = data.get("successor")
         status_text = f"{status} -> {successor}" if successor else status
+        if status == "fine":  # a maintained tool: name its successor only where moving pays here
+            status_text = f"fine; can move to {successor}" if fact.scope in to_replace else status
         usage = data.get("usage")
         table.add_row(
             str(data.get("category", "")),

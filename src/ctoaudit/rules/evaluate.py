@@ -6,7 +6,7 @@ reason, never failed. A rule whose `requires` did not all pass is skipped too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ctoaudit.model import REPO_SCOPE, AnalyzerResult, AnalyzerStatus, Measurement
@@ -22,6 +22,8 @@ from ctoaudit.rules.model import (
 
 ITEMS_IN_TEXT = 3
 """How many failing items a proposal text names in `{items}`."""
+SCOPES_IN_TEXT = 10
+"""How many distinct failing scopes a text names in `{scopes}`."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,30 @@ def format_value(value: float | None, unit: str = "") -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def join_names(names: Sequence[str], limit: int = SCOPES_IN_TEXT) -> str:
+    """Names as prose: "a", "a and b", "a, b and c"; past `limit`, "a, b, c and 7 more"."""
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+class _Labels(dict[str, str]):
+    """An item's labels for `{labels[key]}`; a label the item lacks reads as empty text."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def render_text(template: str, values: Mapping[str, object]) -> str:
-    """Fill a rule's proposal placeholders; the loader has checked that every name is known."""
-    return template.format_map({k: str(v) for k, v in values.items()})
+    """Fill a rule's proposal placeholders; the loader has checked that every name is known.
+
+    A mapping value (the worst item's labels) stays indexable, for `{labels[successor]}`.
+    """
+    return template.format_map(
+        {k: _Labels(v) if isinstance(v, Mapping) else str(v) for k, v in values.items()}
+    )
 
 
 def _outcome(rule: Rule, status: RuleStatus, **fields: object) -> RuleOutcome:
@@ -135,6 +158,8 @@ def _judge(rule: Rule, measured: list[Measurement], unit: str) -> tuple[RuleOutc
             "total": len(measured),
             "items": ", ".join(_item_name(m) for m in failing[:ITEMS_IN_TEXT])
             + (f" and {len(failing) - ITEMS_IN_TEXT} more" if len(failing) > ITEMS_IN_TEXT else ""),
+            "scopes": join_names(list(dict.fromkeys(m.scope for m in failing))),
+            "labels": worst.labels,
         },
     )
     findings = [

@@ -28,9 +28,23 @@ from ctoaudit.rules.model import FAMILY_PATTERN, ActionSpec, Rule, RuleSet
 DEFAULT_NAME = "default"
 ENTRY_POINT_GROUP = "ctoaudit.rulesets"
 PLACEHOLDERS = frozenset(
-    {"value", "threshold", "operator", "metric", "scope", "path", "count", "total", "items"}
+    {
+        "value",
+        "threshold",
+        "operator",
+        "metric",
+        "scope",
+        "path",
+        "count",
+        "total",
+        "items",
+        "scopes",
+    }
 )
-"""Names a rule's `proposal` text may use in braces."""
+"""Names a rule's `proposal` text may use in braces, besides `{labels[KEY]}` (a worst item's label)."""
+ACTION_PLACEHOLDERS = frozenset({"scopes", "count"})
+"""Names an action's `title` may use: the distinct failing scopes of its proposal, and how many."""
+_LABEL_PLACEHOLDER = re.compile(r"labels\[[A-Za-z0-9_.-]+\]")
 
 Source = Path | Traversable
 
@@ -111,17 +125,38 @@ def _validate_rule(raw: Mapping[str, Any], source: str, index: int) -> Rule:
     return rule
 
 
+def _unknown_placeholders(text: str, allowed: frozenset[str], *, labels: bool) -> list[str]:
+    """Names in braces that are not allowed; raises ValueError on malformed braces."""
+    names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    known = {n for n in names if n in allowed or (labels and _LABEL_PLACEHOLDER.fullmatch(n))}
+    return sorted(names - known)
+
+
 def _check_placeholders(rule: Rule, source: str) -> None:
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(rule.proposal) if name}
+        unknown = _unknown_placeholders(rule.proposal, PLACEHOLDERS, labels=True)
     except ValueError as exc:
         raise ConfigError(f"{source}: rule {rule.id}: field proposal: {exc}") from exc
-    unknown = sorted(names - PLACEHOLDERS)
     if unknown:
         raise ConfigError(
             f"{source}: rule {rule.id}: field proposal: unknown placeholder(s) "
-            f"{', '.join('{' + n + '}' for n in unknown)}; use {', '.join(sorted(PLACEHOLDERS))}"
+            f"{', '.join('{' + n + '}' for n in unknown)}; use "
+            f"{', '.join(sorted(PLACEHOLDERS))} or labels[KEY]"
         )
+
+
+def _check_actions(spec: RuleFile, source: str) -> None:
+    for key, action in sorted(spec.actions.items()):
+        try:
+            unknown = _unknown_placeholders(action.title, ACTION_PLACEHOLDERS, labels=False)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: actions.{key}: field title: {exc}") from exc
+        if unknown:
+            raise ConfigError(
+                f"{source}: actions.{key}: field title: unknown placeholder(s) "
+                f"{', '.join('{' + n + '}' for n in unknown)}; use "
+                f"{', '.join(sorted(ACTION_PLACEHOLDERS))}"
+            )
 
 
 def _add_rules(draft: _Draft, spec: RuleFile, source: str) -> None:
@@ -187,6 +222,7 @@ def _check_families(spec: RuleFile, source: str) -> None:
 
 def _apply_file(draft: _Draft, spec: RuleFile, source: str) -> None:
     _check_families(spec, source)
+    _check_actions(spec, source)
     draft.families.update(spec.families)
     draft.actions.update(spec.actions)
     draft.sources.append(source)
@@ -319,9 +355,16 @@ def _check_requires(draft: _Draft) -> None:
 
 
 def _check_metrics(draft: _Draft, known_metrics: Container[str] | None) -> None:
+    """Reject rules that read a metric no installed analyzer declares.
+
+    Bundled rules are exempt: one whose analyzer is not installed is skipped at evaluation, with the
+    reason (tests check that the built-in analyzers declare every bundled metric).
+    """
     if known_metrics is None:
         return
     for rid, rule in sorted(draft.rules.items()):
+        if draft.origin[rid].startswith(f"{DEFAULT_NAME}/"):
+            continue
         if rule.metric not in known_metrics:
             raise ConfigError(
                 f"{draft.origin[rid]}: rule {rid}: field metric: unknown metric {rule.metric!r}; "

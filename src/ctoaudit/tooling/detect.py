@@ -78,23 +78,48 @@ def file_tools(path: str, index: ToolIndex) -> list[str]:
     return found
 
 
+def _action_matches(value: str, prefix: str) -> bool:
+    """`uses: owner/repo@v1` and `owner/repo/sub-action@v1` both belong to `owner/repo`."""
+    return value == prefix or value.startswith(prefix + "/")
+
+
+def _hook_repo_matches(value: str, fragment: str) -> bool:
+    """A hook repository URL ends with, or contains as a path segment, the catalogue fragment."""
+    return value.endswith(fragment) or f"/{fragment}" in value
+
+
+def _backend_matches(value: str, module: str) -> bool:
+    """`setuptools.build_meta` and `setuptools.build_meta:__legacy__` belong to `setuptools`."""
+    return value == module or value.startswith(module + ".")
+
+
+_PREFIX_MATCHERS = {
+    "action": _action_matches,
+    "hook_repo": _hook_repo_matches,
+    "backend": _backend_matches,
+}
+
+
+def _command_tools(signal: Signal, index: ToolIndex) -> list[str]:
+    """Tools run by a command; a catalogue entry with a subcommand needs that subcommand."""
+    argument = (signal.argument or "").lower()
+    return [
+        tool
+        for sub, tool in index.commands.get(signal.value.lower(), ())
+        if sub is None or argument == sub
+    ]
+
+
 def signal_tools(signal: Signal, index: ToolIndex) -> list[str]:
     """Tools a (non-file) signal is evidence for."""
     kind, value = signal.kind, signal.value.lower()
     if kind == "command":
-        return [
-            tool
-            for sub, tool in index.commands.get(value, ())
-            if sub is None or (signal.argument or "").lower() == sub
-        ]
+        return _command_tools(signal, index)
     if kind == "ini":
         return [tool for pattern, tool in index.ini if fnmatch.fnmatchcase(value, pattern)]
-    if kind == "action":
-        return [t for p, t in index.prefixes["action"] if value == p or value.startswith(p + "/")]
-    if kind == "hook_repo":
-        return [t for p, t in index.prefixes["hook_repo"] if value.endswith(p) or f"/{p}" in value]
-    if kind == "backend":
-        return [t for p, t in index.prefixes["backend"] if value == p or value.startswith(p + ".")]
+    matches = _PREFIX_MATCHERS.get(kind)
+    if matches is not None:
+        return [tool for prefix, tool in index.prefixes[kind] if matches(value, prefix)]
     return list(index.exact.get((kind, value), ()))
 
 
