@@ -15,18 +15,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctoaudit.analyzers import Analyzer, discover_analyzers
+from ctoaudit.analyzers import Analyzer
 from ctoaudit.cache import default_cache_dir
 from ctoaudit.config import Settings
 from ctoaudit.engine import (
     AuditOptions,
     AuditRequest,
-    installed_metrics,
     judge,
+    load_analyzers,
     load_request_ruleset,
     load_snapshot_settings,
     run_audit,
-    select_analyzers,
 )
 from ctoaudit.errors import ConfigError, TargetError, UsageError
 from ctoaudit.gate import GatePolicy, comparable_analyzers, missing_notes
@@ -214,14 +213,13 @@ def _auditor(request: AuditRequest, options: AuditOptions) -> _Auditor:
         request.target, ref=request.ref, cache_root=request.cache_dir or default_cache_dir()
     )
     settings = load_snapshot_settings(snapshot, request)
-    discovered = discover_analyzers()
-    known = installed_metrics(discovered.analyzers, discovered.errors)
+    loaded = load_analyzers(settings)
     return _Auditor(
         snapshot=snapshot,
         settings=settings,
-        analyzers=select_analyzers(discovered.analyzers, settings),
-        plugin_errors={k: v for k, v in discovered.errors.items() if k not in settings.disable},
-        ruleset=load_request_ruleset(snapshot, settings, request, known),
+        analyzers=loaded.chosen,
+        plugin_errors=loaded.errors,
+        ruleset=load_request_ruleset(snapshot, settings, request, loaded.known_metrics),
         options=options,
     )
 

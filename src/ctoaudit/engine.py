@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from ctoaudit.analyzers import (
     Analyzer,
     NullProgress,
     ProgressSink,
+    analyzer_names,
     discover_analyzers,
     order_by_requirements,
 )
@@ -78,13 +79,44 @@ def select_analyzers(
     available: Mapping[str, type[Analyzer]], settings: Settings
 ) -> dict[str, type[Analyzer]]:
     """The analyzers to run: `enable` (default all) minus `disable`; unknown names are a usage error."""
+    return {name: available[name] for name in select_names(available, settings)}
+
+
+def select_names(available: Collection[str], settings: Settings) -> list[str]:
+    """The names of the analyzers to run, checked against the installed ones."""
     wanted = list(settings.enable) if settings.enable is not None else sorted(available)
     unknown = sorted({*wanted, *settings.disable} - set(available))
     if unknown:
         raise UsageError(
             f"unknown analyzer(s): {', '.join(unknown)}; installed: {', '.join(sorted(available)) or 'none'}"
         )
-    return {name: available[name] for name in sorted(wanted) if name not in settings.disable}
+    return [name for name in sorted(wanted) if name not in settings.disable]
+
+
+@dataclass(frozen=True)
+class LoadedAnalyzers:
+    """The analyzers a run uses, the plugins that failed to load, and the metrics rules may read."""
+
+    chosen: dict[str, type[Analyzer]]
+    errors: dict[str, str]
+    known_metrics: KnownMetrics
+
+
+def load_analyzers(settings: Settings) -> LoadedAnalyzers:
+    """Import only the analyzers the settings select (plugins are slow to import).
+
+    Rules may name metrics of any installed analyzer: those of analyzers not loaded in this run are
+    accepted as they are and their rules skip, as do the rules of a plugin that failed to load.
+    """
+    names = analyzer_names()
+    wanted = select_names(names, settings)
+    discovered = discover_analyzers(only=wanted)
+    not_loaded = set(names) - set(discovered.analyzers)
+    return LoadedAnalyzers(
+        chosen=dict(discovered.analyzers),
+        errors=dict(discovered.errors),
+        known_metrics=installed_metrics(discovered.analyzers, not_loaded),
+    )
 
 
 def validate_options(analyzers: Mapping[str, type[Analyzer]], settings: Settings) -> None:
@@ -269,11 +301,8 @@ def audit(request: AuditRequest, options: AuditOptions | None = None) -> AuditRe
         request.target, ref=request.ref, cache_root=request.cache_dir or default_cache_dir()
     )
     settings = load_snapshot_settings(snapshot, request)
-    discovered = discover_analyzers()
-    # Rules may name metrics of any installed analyzer (a disabled one only skips its rules); the
-    # metrics of a plugin that failed to load are unknown, so its rules are accepted as they are.
-    known = installed_metrics(discovered.analyzers, discovered.errors)
-    ruleset = load_request_ruleset(snapshot, settings, request, known)
-    chosen = select_analyzers(discovered.analyzers, settings)
-    errors = {k: v for k, v in discovered.errors.items() if k not in settings.disable}
-    return run_audit(snapshot, settings, chosen, options, plugin_errors=errors, ruleset=ruleset)
+    loaded = load_analyzers(settings)
+    ruleset = load_request_ruleset(snapshot, settings, request, loaded.known_metrics)
+    return run_audit(
+        snapshot, settings, loaded.chosen, options, plugin_errors=loaded.errors, ruleset=ruleset
+    )

@@ -6,7 +6,7 @@ registered in the `ctoaudit.analyzers` entry-point group exactly like third-part
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -106,15 +106,24 @@ class Discovered:
     errors: dict[str, str]
 
 
-def discover_analyzers() -> Discovered:
-    """Load every analyzer registered under the `ctoaudit.analyzers` entry-point group.
+def analyzer_names() -> list[str]:
+    """The names registered in the `ctoaudit.analyzers` group, without importing any plugin."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
-    Called by the engine and the CLI when needed, never at import time. A plugin that fails to load is
-    reported by name instead of stopping the audit.
+
+def discover_analyzers(only: Collection[str] | None = None) -> Discovered:
+    """Load the analyzers registered under the `ctoaudit.analyzers` entry-point group.
+
+    Called by the engine and the CLI when needed, never at import time; `only` limits the imports to
+    the analyzers a run uses. A plugin that fails to load is reported by name instead of stopping the
+    audit.
     """
     found: dict[str, type[Analyzer]] = {}
     errors: dict[str, str] = {}
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    points = entry_points(group=ENTRY_POINT_GROUP)
+    for ep in sorted(points, key=lambda e: e.name):
+        if only is not None and ep.name not in only:
+            continue
         try:
             cls = ep.load()
         except Exception as exc:  # noqa: BLE001 - any plugin bug must become a report entry

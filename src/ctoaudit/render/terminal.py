@@ -6,6 +6,7 @@ are left out.
 
 from __future__ import annotations
 
+import heapq
 import io
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -82,8 +83,9 @@ def _worst_functions(measurements: Iterable[Measurement]) -> list[Measurement]:
     functions = [
         m for m in measurements if m.metric == "complexity.cc" and m.labels.get("kind") != "class"
     ]
-    functions.sort(key=lambda m: (-m.value, m.path or "", m.line or 0))
-    return functions[:WORST_FUNCTIONS]
+    return heapq.nsmallest(
+        WORST_FUNCTIONS, functions, key=lambda m: (-m.value, m.path or "", m.line or 0)
+    )
 
 
 OLDEST_DEPENDENCIES = 10
