@@ -128,8 +128,7 @@ def _fast(source: str) -> RawCounts | None:
 # recognises only what radon's rules look at (strings, comments, brackets, colons, semicolons,
 # continuations, newlines) and reads runs of other code, or a whole simple line, in one match.
 # Python 3.12 tokenizes f-strings into parts (and in C, fast), so the lexer is for 3.11 only.
-_LEXER_VERIFIED = False  # set once benchmarks/rawcount.py shows no mismatch on all three corpora
-_LEXER_APPLIES = _LEXER_VERIFIED and sys.version_info < (3, 12)
+_LEXER_APPLIES = sys.version_info < (3, 12)
 _PREFIX = r"(?:[bB][rR]?|[rR][bBfF]?|[uU]|[fF][rR]?)?"
 _STRING = (
     _PREFIX + r"(?:'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''"
