@@ -32,6 +32,7 @@ from ctoaudit.model import (
     Measurement,
     MetricSpec,
     Skip,
+    metric_spec,
 )
 from ctoaudit.snapshot import EntryKind, matches_any
 
@@ -58,49 +59,35 @@ class ComplexityOptions(BaseModel):
     )
 
 
-def _spec(
-    key: str, description: str, direction: Direction, unit: str = "", scope: str = "repo"
-) -> MetricSpec:
-    return MetricSpec.model_validate(
-        {
-            "key": key,
-            "description": description,
-            "direction": direction,
-            "unit": unit,
-            "scope": scope,
-        }
-    )
-
-
 LOWER, HIGHER, INFO = Direction.LOWER, Direction.HIGHER, Direction.INFO
 METRICS: tuple[MetricSpec, ...] = (
-    _spec("complexity.cc", "Cyclomatic complexity of a function, method or class (labels: kind, rank)", LOWER, "", "function"),
-    _spec("complexity.mi", "Maintainability index of a file, 0-100 (label: rank)", HIGHER, "", "file"),
-    _spec("complexity.cc_total", "Sum of the cyclomatic complexity of a file (radon's total)", LOWER, "", "file"),
-    _spec("complexity.loc", "Lines in a file", INFO, "lines", "file"),
-    _spec("complexity.lloc", "Logical lines of code in a file", INFO, "lines", "file"),
-    _spec("complexity.sloc", "Source lines of code in a file", INFO, "lines", "file"),
-    _spec("complexity.comments", "Comment lines in a file", INFO, "lines", "file"),
-    _spec("complexity.multi", "Lines of multi-line strings in a file", INFO, "lines", "file"),
-    _spec("complexity.blank", "Blank lines in a file", INFO, "lines", "file"),
-    _spec("complexity.halstead.volume", "Halstead volume of a file", LOWER, "", "file"),
-    _spec("complexity.halstead.difficulty", "Halstead difficulty of a file", LOWER, "", "file"),
-    _spec("complexity.halstead.effort", "Halstead effort of a file", LOWER, "", "file"),
-    _spec("complexity.files", "Python files analyzed", INFO, "files"),
-    _spec("complexity.files.skipped", "Python files that could not be analyzed", LOWER, "files"),
-    _spec("complexity.functions", "Functions and methods analyzed", INFO, "functions"),
-    _spec("complexity.sloc.total", "Source lines of code in all analyzed files", INFO, "lines"),
-    _spec("complexity.cc.mean", "Mean cyclomatic complexity of functions and methods", LOWER),
-    _spec("complexity.cc.p90", "90th percentile of function cyclomatic complexity", LOWER),
-    _spec("complexity.cc.max", "Highest function cyclomatic complexity", LOWER),
+    metric_spec("complexity.cc", "Cyclomatic complexity of a function, method or class (labels: kind, rank)", LOWER, "", "function"),
+    metric_spec("complexity.mi", "Maintainability index of a file, 0-100 (label: rank)", HIGHER, "", "file"),
+    metric_spec("complexity.cc_total", "Sum of the cyclomatic complexity of a file (radon's total)", LOWER, "", "file"),
+    metric_spec("complexity.loc", "Lines in a file", INFO, "lines", "file"),
+    metric_spec("complexity.lloc", "Logical lines of code in a file", INFO, "lines", "file"),
+    metric_spec("complexity.sloc", "Source lines of code in a file", INFO, "lines", "file"),
+    metric_spec("complexity.comments", "Comment lines in a file", INFO, "lines", "file"),
+    metric_spec("complexity.multi", "Lines of multi-line strings in a file", INFO, "lines", "file"),
+    metric_spec("complexity.blank", "Blank lines in a file", INFO, "lines", "file"),
+    metric_spec("complexity.halstead.volume", "Halstead volume of a file", LOWER, "", "file"),
+    metric_spec("complexity.halstead.difficulty", "Halstead difficulty of a file", LOWER, "", "file"),
+    metric_spec("complexity.halstead.effort", "Halstead effort of a file", LOWER, "", "file"),
+    metric_spec("complexity.files", "Python files analyzed", INFO, "files"),
+    metric_spec("complexity.files.skipped", "Python files that could not be analyzed", LOWER, "files"),
+    metric_spec("complexity.functions", "Functions and methods analyzed", INFO, "functions"),
+    metric_spec("complexity.sloc.total", "Source lines of code in all analyzed files", INFO, "lines"),
+    metric_spec("complexity.cc.mean", "Mean cyclomatic complexity of functions and methods", LOWER),
+    metric_spec("complexity.cc.p90", "90th percentile of function cyclomatic complexity", LOWER),
+    metric_spec("complexity.cc.max", "Highest function cyclomatic complexity", LOWER),
     *(
-        _spec(f"complexity.functions.rank_{r.lower()}", f"Functions and methods of complexity rank {r}", INFO, "functions")
+        metric_spec(f"complexity.functions.rank_{r.lower()}", f"Functions and methods of complexity rank {r}", INFO, "functions")
         for r in CC_RANKS
     ),
-    _spec("complexity.functions.over_10.share", "Share of functions with complexity above 10 (rank C or worse)", LOWER, "ratio"),
-    _spec("complexity.mi.min", "Lowest maintainability index of a file", HIGHER),
-    _spec("complexity.mi.mean", "Mean maintainability index over files", HIGHER),
-    _spec("complexity.files.mi_rank_c", "Files of maintainability rank C (MI <= 9)", LOWER, "files"),
+    metric_spec("complexity.functions.over_10.share", "Share of functions with complexity above 10 (rank C or worse)", LOWER, "ratio"),
+    metric_spec("complexity.mi.min", "Lowest maintainability index of a file", HIGHER),
+    metric_spec("complexity.mi.mean", "Mean maintainability index over files", HIGHER),
+    metric_spec("complexity.files.mi_rank_c", "Files of maintainability rank C (MI <= 9)", LOWER, "files"),
 )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from ctoaudit.model import (
     Measurement,
     MetricSpec,
     Skip,
+    metric_spec,
 )
 from ctoaudit.services.http import HttpClient, HttpSettings
 from ctoaudit.services.releases import CachedRegistryIndex, Lookup, ReleaseIndex, registry_bases
@@ -64,50 +65,36 @@ class DependenciesOptions(BaseModel):
     )
 
 
-def _spec(
-    key: str, description: str, direction: Direction, unit: str = "", scope: str = "repo"
-) -> MetricSpec:
-    return MetricSpec.model_validate(
-        {
-            "key": key,
-            "description": description,
-            "direction": direction,
-            "unit": unit,
-            "scope": scope,
-        }
-    )
-
-
 LOWER, HIGHER, INFO = Direction.LOWER, Direction.HIGHER, Direction.INFO
 METRICS: tuple[MetricSpec, ...] = (
-    _spec("dependencies.libyears", "Time between the release of the version in use and of the latest version (labels: version, latest, ecosystem, direct, group)", LOWER, "years", "dependency"),
-    _spec("dependencies.versions_behind", "Non-yanked final versions between the version in use and the latest", LOWER, "versions", "dependency"),
-    _spec("dependencies.majors_behind", "Major version of the latest minus major version in use", LOWER, "majors", "dependency"),
-    _spec("dependencies.age", "Time from the release of the version in use to the as-of instant", LOWER, "years", "dependency"),
-    _spec("dependencies.yanked", "1 when the version in use is yanked (PyPI) or unpublished (npm)", LOWER, "flag", "dependency"),
-    _spec("dependencies.deprecated", "1 when the version in use is deprecated on npm (label: message)", LOWER, "flag", "dependency"),
-    _spec("dependencies.unpinned", "1 for a declared dependency whose version no pin or lock fixes", LOWER, "flag", "dependency"),
-    _spec("dependencies.count", "Distinct dependencies: name+version pairs in use, plus unpinned and unresolvable names", INFO, "dependencies"),
-    _spec("dependencies.direct.count", "Distinct direct dependencies", INFO, "dependencies"),
-    _spec("dependencies.resolved", "Dependencies with a version in use and a release history", INFO, "dependencies"),
-    _spec("dependencies.unresolved", "Dependencies that could not be measured (URL/path/VCS, unknown, registry failure)", LOWER, "dependencies"),
-    _spec("dependencies.unpinned.count", "Direct dependencies whose version no pin or lock fixes", LOWER, "dependencies"),
-    _spec("dependencies.unpinned.share", "Unpinned direct dependencies / direct dependencies (matters for applications)", LOWER, "ratio"),
-    _spec("dependencies.coverage", "Resolved dependencies / all dependencies", HIGHER, "ratio"),
-    _spec("dependencies.application", "1 when the repository pins like an application (a lock or requirements file exists)", INFO, "flag"),
-    _spec("dependencies.libyears.total", "Sum of libyears over all resolved dependencies, each name+version once", LOWER, "years"),
-    _spec("dependencies.libyears.mean", "Mean libyears over all resolved dependencies", LOWER, "years"),
-    _spec("dependencies.libyears.p90", "90th percentile (nearest rank) of libyears over all resolved dependencies", LOWER, "years"),
-    _spec("dependencies.libyears.max", "Highest libyears of any resolved dependency", LOWER, "years"),
-    _spec("dependencies.over_1y", "Resolved dependencies more than one libyear behind", LOWER, "dependencies"),
-    _spec("dependencies.libyears.direct", "Sum of libyears over resolved direct dependencies", LOWER, "years"),
-    _spec("dependencies.libyears.direct.mean", "Mean libyears over resolved direct dependencies", LOWER, "years"),
-    _spec("dependencies.libyears.direct.p90", "90th percentile (nearest rank) of libyears over resolved direct dependencies", LOWER, "years"),
-    _spec("dependencies.libyears.direct.max", "Highest libyears of a resolved direct dependency", LOWER, "years"),
-    _spec("dependencies.direct.over_1y", "Resolved direct dependencies more than one libyear behind", LOWER, "dependencies"),
-    _spec("dependencies.majors_behind.max", "Most major versions any resolved dependency is behind", LOWER, "majors"),
-    _spec("dependencies.yanked.count", "Resolved dependencies whose version in use is yanked or unpublished", LOWER, "dependencies"),
-    _spec("dependencies.deprecated.count", "Resolved dependencies whose version in use is deprecated", LOWER, "dependencies"),
+    metric_spec("dependencies.libyears", "Time between the release of the version in use and of the latest version (labels: version, latest, ecosystem, direct, group)", LOWER, "years", "dependency"),
+    metric_spec("dependencies.versions_behind", "Non-yanked final versions between the version in use and the latest", LOWER, "versions", "dependency"),
+    metric_spec("dependencies.majors_behind", "Major version of the latest minus major version in use", LOWER, "majors", "dependency"),
+    metric_spec("dependencies.age", "Time from the release of the version in use to the as-of instant", LOWER, "years", "dependency"),
+    metric_spec("dependencies.yanked", "1 when the version in use is yanked (PyPI) or unpublished (npm)", LOWER, "flag", "dependency"),
+    metric_spec("dependencies.deprecated", "1 when the version in use is deprecated on npm (label: message)", LOWER, "flag", "dependency"),
+    metric_spec("dependencies.unpinned", "1 for a declared dependency whose version no pin or lock fixes", LOWER, "flag", "dependency"),
+    metric_spec("dependencies.count", "Distinct dependencies: name+version pairs in use, plus unpinned and unresolvable names", INFO, "dependencies"),
+    metric_spec("dependencies.direct.count", "Distinct direct dependencies", INFO, "dependencies"),
+    metric_spec("dependencies.resolved", "Dependencies with a version in use and a release history", INFO, "dependencies"),
+    metric_spec("dependencies.unresolved", "Dependencies that could not be measured (URL/path/VCS, unknown, registry failure)", LOWER, "dependencies"),
+    metric_spec("dependencies.unpinned.count", "Direct dependencies whose version no pin or lock fixes", LOWER, "dependencies"),
+    metric_spec("dependencies.unpinned.share", "Unpinned direct dependencies / direct dependencies (matters for applications)", LOWER, "ratio"),
+    metric_spec("dependencies.coverage", "Resolved dependencies / all dependencies", HIGHER, "ratio"),
+    metric_spec("dependencies.application", "1 when the repository pins like an application (a lock or requirements file exists)", INFO, "flag"),
+    metric_spec("dependencies.libyears.total", "Sum of libyears over all resolved dependencies, each name+version once", LOWER, "years"),
+    metric_spec("dependencies.libyears.mean", "Mean libyears over all resolved dependencies", LOWER, "years"),
+    metric_spec("dependencies.libyears.p90", "90th percentile (nearest rank) of libyears over all resolved dependencies", LOWER, "years"),
+    metric_spec("dependencies.libyears.max", "Highest libyears of any resolved dependency", LOWER, "years"),
+    metric_spec("dependencies.over_1y", "Resolved dependencies more than one libyear behind", LOWER, "dependencies"),
+    metric_spec("dependencies.libyears.direct", "Sum of libyears over resolved direct dependencies", LOWER, "years"),
+    metric_spec("dependencies.libyears.direct.mean", "Mean libyears over resolved direct dependencies", LOWER, "years"),
+    metric_spec("dependencies.libyears.direct.p90", "90th percentile (nearest rank) of libyears over resolved direct dependencies", LOWER, "years"),
+    metric_spec("dependencies.libyears.direct.max", "Highest libyears of a resolved direct dependency", LOWER, "years"),
+    metric_spec("dependencies.direct.over_1y", "Resolved direct dependencies more than one libyear behind", LOWER, "dependencies"),
+    metric_spec("dependencies.majors_behind.max", "Most major versions any resolved dependency is behind", LOWER, "majors"),
+    metric_spec("dependencies.yanked.count", "Resolved dependencies whose version in use is yanked or unpublished", LOWER, "dependencies"),
+    metric_spec("dependencies.deprecated.count", "Resolved dependencies whose version in use is deprecated", LOWER, "dependencies"),
 )  # fmt: skip
 
 _DATE = "%Y-%m-%d"

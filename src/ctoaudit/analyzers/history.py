@@ -31,6 +31,7 @@ from ctoaudit.model import (
     Measurement,
     MetricSpec,
     Skip,
+    metric_spec,
 )
 from ctoaudit.snapshot import GIT_TIMEOUT_SECONDS, EntryKind
 
@@ -99,39 +100,27 @@ class HistoryOptions(BaseModel):
         return value
 
 
-def _spec(key: str, description: str, direction: Direction, unit: str, scope: str) -> MetricSpec:
-    return MetricSpec.model_validate(
-        {
-            "key": key,
-            "description": description,
-            "direction": direction,
-            "unit": unit,
-            "scope": scope,
-        }
-    )
-
-
 LOWER, HIGHER, INFO = Direction.LOWER, Direction.HIGHER, Direction.INFO
 METRICS: tuple[MetricSpec, ...] = (
-    _spec("history.commits", "Commits that changed the file in the window", INFO, "commits", "file"),
-    _spec("history.authors", "Distinct authors of those commits", HIGHER, "authors", "file"),
-    _spec("history.lines_added", "Lines added to the file in the window", INFO, "lines", "file"),
-    _spec("history.lines_deleted", "Lines deleted from the file in the window", INFO, "lines", "file"),
-    _spec("history.churn", "Lines added plus lines deleted in the window", INFO, "lines", "file"),
-    _spec("history.top_author_share", "Share of the file's commits made by its most active author", LOWER, "ratio", "file"),
-    _spec("history.last_change_days", "Days from the file's last change to the audited commit", INFO, "days", "file"),
-    _spec("history.owner_inactive_days", "Days from the last commit (to any file) of the file's most active author to the audited commit", LOWER, "days", "file"),
-    _spec("history.hotspot_score", "Churn x cyclomatic complexity (complexity.cc_total); labels: churn, cc_total, sloc", LOWER, "", "file"),
-    _spec("history.hotspot_rank", "Rank by hotspot score, 1 = the file to refactor first", INFO, "", "file"),
-    _spec("history.commits.total", "Non-merge commits in the window", INFO, "commits", "repo"),
-    _spec("history.commits_per_week", "Non-merge commits per week over the window", INFO, "commits/week", "repo"),
-    _spec("history.authors.active", "Distinct authors with a commit in the window", HIGHER, "authors", "repo"),
-    _spec("history.bus_factor", "Fewest authors who made half of the window's commits (CHAOSS)", HIGHER, "authors", "repo"),
-    _spec("history.files.changed", "Files of the audited tree changed in the window", INFO, "files", "repo"),
-    _spec("history.files.single_owner", "Changed files whose commits in the window are all by one author", LOWER, "files", "repo"),
-    _spec("history.files.single_owner.share", "Share of changed files with a single author", LOWER, "ratio", "repo"),
-    _spec("history.churn.total", "Lines added plus deleted in the window, over the audited tree's files", INFO, "lines", "repo"),
-    _spec("history.window_days", "Length of the window in days", INFO, "days", "repo"),
+    metric_spec("history.commits", "Commits that changed the file in the window", INFO, "commits", "file"),
+    metric_spec("history.authors", "Distinct authors of those commits", HIGHER, "authors", "file"),
+    metric_spec("history.lines_added", "Lines added to the file in the window", INFO, "lines", "file"),
+    metric_spec("history.lines_deleted", "Lines deleted from the file in the window", INFO, "lines", "file"),
+    metric_spec("history.churn", "Lines added plus lines deleted in the window", INFO, "lines", "file"),
+    metric_spec("history.top_author_share", "Share of the file's commits made by its most active author", LOWER, "ratio", "file"),
+    metric_spec("history.last_change_days", "Days from the file's last change to the audited commit", INFO, "days", "file"),
+    metric_spec("history.owner_inactive_days", "Days from the last commit (to any file) of the file's most active author to the audited commit", LOWER, "days", "file"),
+    metric_spec("history.hotspot_score", "Churn x cyclomatic complexity (complexity.cc_total); labels: churn, cc_total, sloc", LOWER, "", "file"),
+    metric_spec("history.hotspot_rank", "Rank by hotspot score, 1 = the file to refactor first", INFO, "", "file"),
+    metric_spec("history.commits.total", "Non-merge commits in the window", INFO, "commits", "repo"),
+    metric_spec("history.commits_per_week", "Non-merge commits per week over the window", INFO, "commits/week", "repo"),
+    metric_spec("history.authors.active", "Distinct authors with a commit in the window", HIGHER, "authors", "repo"),
+    metric_spec("history.bus_factor", "Fewest authors who made half of the window's commits (CHAOSS)", HIGHER, "authors", "repo"),
+    metric_spec("history.files.changed", "Files of the audited tree changed in the window", INFO, "files", "repo"),
+    metric_spec("history.files.single_owner", "Changed files whose commits in the window are all by one author", LOWER, "files", "repo"),
+    metric_spec("history.files.single_owner.share", "Share of changed files with a single author", LOWER, "ratio", "repo"),
+    metric_spec("history.churn.total", "Lines added plus deleted in the window, over the audited tree's files", INFO, "lines", "repo"),
+    metric_spec("history.window_days", "Length of the window in days", INFO, "days", "repo"),
 )  # fmt: skip
 
 

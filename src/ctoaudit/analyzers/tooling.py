@@ -28,6 +28,7 @@ from ctoaudit.model import (
     Measurement,
     MetricSpec,
     Skip,
+    metric_spec,
 )
 from ctoaudit.snapshot import EntryKind, FileEntry, matches_any
 from ctoaudit.tooling.catalogue import (
@@ -103,42 +104,28 @@ class ToolingOptions(BaseModel):
         )
 
 
-def _spec(
-    key: str, description: str, direction: Direction, unit: str = "", scope: str = "repo"
-) -> MetricSpec:
-    return MetricSpec.model_validate(
-        {
-            "key": key,
-            "description": description,
-            "direction": direction,
-            "unit": unit,
-            "scope": scope,
-        }
-    )
-
-
 LOWER, HIGHER, INFO = Direction.LOWER, Direction.HIGHER, Direction.INFO
 METRICS: tuple[MetricSpec, ...] = (
-    _spec("tooling.tools.detected", "Catalogue tools with evidence of use", INFO, "tools"),
-    _spec("tooling.tools.outdated", "Detected tools the catalogue marks superseded, deprecated or unmaintained", LOWER, "tools"),
-    _spec("tooling.status.superseded", "1 for a detected tool that a sourced successor supersedes (scope: tool id; label successor)", LOWER, "", "tool"),
-    _spec("tooling.status.deprecated", "1 for a detected tool that is deprecated (scope: tool id; label successor)", LOWER, "", "tool"),
-    _spec("tooling.status.unmaintained", "1 for a detected tool that is unmaintained (scope: tool id; label successor)", LOWER, "", "tool"),
-    _spec("tooling.replace", "For each catalogue tool with a successor: 1 if detected and to replace (outdated, or maintained but its successor is in use or proposed anyway), else 0 (scope: tool id; labels successor, successor_name, status, category, consolidation = 'N tools to 1', the successor counted if in use)", LOWER, "", "tool"),
-    _spec("tooling.category.present", "1 when the category has a detected tool, 0 when it has none (scope: category; labels category, project = python | other)", HIGHER, "", "item"),
-    _spec("tooling.categories.missing", "Catalogue categories with no detected tool", LOWER, "categories"),
-    _spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run, not counting tools to replace; 0 for a job done by one tool (scope: job; labels job, tools)", LOWER, "tools", "item"),
-    _spec("tooling.duplicates.total", "Sum of duplicated tools over all jobs", LOWER, "tools"),
-    _spec("tooling.unused", "1 for a detected tool that is configured but never installed or run, 0 if installed or run (scope: tool id; label category)", LOWER, "", "tool"),
-    _spec("tooling.unused.total", "Tools configured but never installed or run", LOWER, "tools"),
-    _spec("tooling.stale_ref", "1 for a file that configuration points at but that does not exist (scope: the missing path)", LOWER, "", "item"),
-    _spec("tooling.stale_refs.total", "References from configuration to files that do not exist", LOWER, "references"),
-    _spec("tooling.python.eol", "Days past end of life, on the audit date, of a Python version CI/tox/nox/images run; 0 while supported (scope: version; labels eol, oldest_supported, via)", LOWER, "days", "item"),
-    _spec("tooling.python.eol_versions", "End-of-life Python versions run by CI, tox, nox or images", LOWER, "versions"),
-    _spec("tooling.publish.token", "PyPI uploads with a long-lived token where trusted publishing is available (scope: CI file)", LOWER, "uploads", "file"),
-    _spec("tooling.publish.tokens.total", "PyPI uploads with a long-lived token where trusted publishing is available", LOWER, "uploads"),
-    _spec("tooling.files.read", "Configuration, CI and manifest files read for evidence", INFO, "files"),
-    _spec("tooling.files.unparsed", "Evidence files that could not be parsed (malformed, binary, too large)", LOWER, "files"),
+    metric_spec("tooling.tools.detected", "Catalogue tools with evidence of use", INFO, "tools"),
+    metric_spec("tooling.tools.outdated", "Detected tools the catalogue marks superseded, deprecated or unmaintained", LOWER, "tools"),
+    metric_spec("tooling.status.superseded", "1 for a detected tool that a sourced successor supersedes (scope: tool id; label successor)", LOWER, "", "tool"),
+    metric_spec("tooling.status.deprecated", "1 for a detected tool that is deprecated (scope: tool id; label successor)", LOWER, "", "tool"),
+    metric_spec("tooling.status.unmaintained", "1 for a detected tool that is unmaintained (scope: tool id; label successor)", LOWER, "", "tool"),
+    metric_spec("tooling.replace", "For each catalogue tool with a successor: 1 if detected and to replace (outdated, or maintained but its successor is in use or proposed anyway), else 0 (scope: tool id; labels successor, successor_name, status, category, consolidation = 'N tools to 1', the successor counted if in use)", LOWER, "", "tool"),
+    metric_spec("tooling.category.present", "1 when the category has a detected tool, 0 when it has none (scope: category; labels category, project = python | other)", HIGHER, "", "item"),
+    metric_spec("tooling.categories.missing", "Catalogue categories with no detected tool", LOWER, "categories"),
+    metric_spec("tooling.duplicates", "Tools beyond the first that do one job, configured or run, not counting tools to replace; 0 for a job done by one tool (scope: job; labels job, tools)", LOWER, "tools", "item"),
+    metric_spec("tooling.duplicates.total", "Sum of duplicated tools over all jobs", LOWER, "tools"),
+    metric_spec("tooling.unused", "1 for a detected tool that is configured but never installed or run, 0 if installed or run (scope: tool id; label category)", LOWER, "", "tool"),
+    metric_spec("tooling.unused.total", "Tools configured but never installed or run", LOWER, "tools"),
+    metric_spec("tooling.stale_ref", "1 for a file that configuration points at but that does not exist (scope: the missing path)", LOWER, "", "item"),
+    metric_spec("tooling.stale_refs.total", "References from configuration to files that do not exist", LOWER, "references"),
+    metric_spec("tooling.python.eol", "Days past end of life, on the audit date, of a Python version CI/tox/nox/images run; 0 while supported (scope: version; labels eol, oldest_supported, via)", LOWER, "days", "item"),
+    metric_spec("tooling.python.eol_versions", "End-of-life Python versions run by CI, tox, nox or images", LOWER, "versions"),
+    metric_spec("tooling.publish.token", "PyPI uploads with a long-lived token where trusted publishing is available (scope: CI file)", LOWER, "uploads", "file"),
+    metric_spec("tooling.publish.tokens.total", "PyPI uploads with a long-lived token where trusted publishing is available", LOWER, "uploads"),
+    metric_spec("tooling.files.read", "Configuration, CI and manifest files read for evidence", INFO, "files"),
+    metric_spec("tooling.files.unparsed", "Evidence files that could not be parsed (malformed, binary, too large)", LOWER, "files"),
 )  # fmt: skip
 
 
