@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -99,3 +100,30 @@ class RichProgress:
         """Advance the current stage."""
         if self._task is not None:
             self._progress.advance(self._task, steps)
+
+
+FormatT = TypeVar("FormatT")
+
+
+def split_names(values: list[str] | None) -> list[str] | None:
+    """Names given as repeated options and/or comma-separated lists; None when none were given."""
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def choose_format(
+    fmt: FormatT | None,
+    output: Path | None,
+    from_suffix: Callable[[str], FormatT | None],
+    default: FormatT,
+) -> FormatT:
+    """The explicit --format, else the one the output file's suffix implies, else `default`."""
+    if fmt is not None:
+        return fmt
+    if output is not None:
+        inferred = from_suffix(output.name)
+        if inferred is None:
+            raise UsageError(f"cannot tell the format of {output.name}; pass --format")
+        return inferred
+    return default

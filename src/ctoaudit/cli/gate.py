@@ -12,8 +12,7 @@ from pydantic import ValidationError
 from ctoaudit.baseline import BaselineSource, GateInputs, prepare, write_baseline
 from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
-from ctoaudit.cli._output import stderr_console, write_atomic
-from ctoaudit.cli.run import _split
+from ctoaudit.cli._output import split_names, stderr_console, write_atomic
 from ctoaudit.config import format_validation_error
 from ctoaudit.engine import AuditOptions, AuditRequest
 from ctoaudit.errors import ConfigError, UsageError
@@ -96,8 +95,8 @@ def _request(
         overrides={
             "jobs": jobs,
             "exclude": exclude or None,
-            "enable": _split(analyzers),
-            "disable": _split(disable),
+            "enable": split_names(analyzers),
+            "disable": split_names(disable),
         },
     )
 

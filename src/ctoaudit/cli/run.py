@@ -12,34 +12,17 @@ from ctoaudit.cache import NullCache, open_cache
 from ctoaudit.cli._boundary import boundary
 from ctoaudit.cli._output import (
     RichProgress,
+    choose_format,
+    split_names,
     stderr_console,
     stdout_is_terminal,
     use_color,
     write_atomic,
 )
 from ctoaudit.engine import AuditOptions, AuditRequest, audit, parse_as_of
-from ctoaudit.errors import UsageError
 from ctoaudit.exitcodes import ExitCode
 from ctoaudit.render import RenderFormat
 from ctoaudit.scoring import below_minimum
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def choose_format(fmt: RenderFormat | None, output: Path | None) -> RenderFormat:
-    """The explicit --format, else the one the output file's suffix implies, else the terminal."""
-    if fmt is not None:
-        return fmt
-    if output is not None:
-        inferred = RenderFormat.from_suffix(output.name)
-        if inferred is None:
-            raise UsageError(f"cannot tell the format of {output.name}; pass --format")
-        return inferred
-    return RenderFormat.TERMINAL
 
 
 def run(
@@ -158,7 +141,7 @@ def run(
 ) -> None:
     """Audit a repository: measure, then print a summary or write a report."""
     with boundary():
-        render_format = choose_format(fmt, output)
+        render_format = choose_format(fmt, output, RenderFormat.from_suffix, RenderFormat.TERMINAL)
         request = AuditRequest(
             target=target,
             ref=ref,
@@ -168,8 +151,8 @@ def run(
             overrides={
                 "jobs": jobs,
                 "exclude": exclude or None,
-                "enable": _split(analyzers),
-                "disable": _split(disable),
+                "enable": split_names(analyzers),
+                "disable": split_names(disable),
                 "max_file_bytes": max_file_bytes,
             },
         )

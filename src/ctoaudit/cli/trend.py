@@ -13,35 +13,19 @@ from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
 from ctoaudit.cli._output import (
     RichProgress,
+    choose_format,
+    split_names,
     stderr_console,
     stdout_is_terminal,
     use_color,
     write_atomic,
 )
 from ctoaudit.engine import AuditOptions, AuditRequest
-from ctoaudit.errors import UsageError
 from ctoaudit.render.trend_report import TrendFormat
 from ctoaudit.trend import Selection, run_trend
 
 WIDE = 160
 """Columns of the table when stdout is a file or a pipe, where no terminal limits the width."""
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def _format(fmt: TrendFormat | None, output: Path | None) -> TrendFormat:
-    if fmt is not None:
-        return fmt
-    if output is not None:
-        inferred = TrendFormat.from_suffix(output.name)
-        if inferred is None:
-            raise UsageError(f"cannot tell the format of {output.name}; pass --format")
-        return inferred
-    return TrendFormat.TERMINAL
 
 
 def trend(
@@ -118,7 +102,7 @@ def trend(
 ) -> None:
     """Audit several revisions from git objects and show key metrics over time."""
     with boundary():
-        render_format = _format(fmt, output)
+        render_format = choose_format(fmt, output, TrendFormat.from_suffix, TrendFormat.TERMINAL)
         request = AuditRequest(
             target=target,
             ref=ref,
@@ -128,8 +112,8 @@ def trend(
             overrides={
                 "jobs": jobs,
                 "exclude": exclude or None,
-                "enable": _split(analyzers),
-                "disable": _split(disable),
+                "enable": split_names(analyzers),
+                "disable": split_names(disable),
             },
         )
         selection = Selection(last=last, since=since, every=every).validated()
