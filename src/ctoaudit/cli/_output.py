@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ctoaudit.engine import AuditRequest
 from ctoaudit.errors import UsageError
 
 
@@ -127,3 +128,25 @@ def choose_format(
             raise UsageError(f"cannot tell the format of {output.name}; pass --format")
         return inferred
     return default
+
+
+def audit_request(
+    target: str, ref: str | None, config: Path | None, cache_dir: Path | None, rules: str | None,
+    analyzers: list[str] | None, disable: list[str] | None, exclude: list[str] | None, jobs: int | None,
+    max_file_bytes: int | None = None,
+) -> AuditRequest:  # fmt: skip
+    """The AuditRequest of the options `run`, `trend` and `gate` share (None: not given)."""
+    return AuditRequest(
+        target=target,
+        ref=ref,
+        config_file=config,
+        cache_dir=cache_dir,
+        rules=rules,
+        overrides={
+            "jobs": jobs,
+            "exclude": exclude or None,
+            "enable": split_names(analyzers),
+            "disable": split_names(disable),
+            "max_file_bytes": max_file_bytes,
+        },
+    )

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from ctoaudit.baseline import BaselineSource, GateInputs, prepare, write_baseline
 from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
-from ctoaudit.cli._output import split_names, stderr_console, write_atomic
+from ctoaudit.cli._output import audit_request, stderr_console, write_atomic
 from ctoaudit.config import format_validation_error
-from ctoaudit.engine import AuditOptions, AuditRequest
+from ctoaudit.engine import AuditOptions
 from ctoaudit.errors import ConfigError, UsageError
 from ctoaudit.exitcodes import ExitCode
 from ctoaudit.gate import GatePolicy, GateResult, compare
@@ -80,25 +80,6 @@ Offline = Annotated[
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No notes on stderr.", envvar="CTOAUDIT_QUIET")
 ]
-
-
-def _request(
-    target: str, ref: str | None, config: Path | None, cache_dir: Path | None, rules: str | None,
-    analyzers: list[str] | None, disable: list[str] | None, exclude: list[str] | None, jobs: int | None,
-) -> AuditRequest:  # fmt: skip
-    return AuditRequest(
-        target=target,
-        ref=ref,
-        config_file=config,
-        cache_dir=cache_dir,
-        rules=rules,
-        overrides={
-            "jobs": jobs,
-            "exclude": exclude or None,
-            "enable": split_names(analyzers),
-            "disable": split_names(disable),
-        },
-    )
 
 
 def parse_tolerances(values: list[str] | None) -> dict[str, float]:
@@ -207,7 +188,9 @@ def gate(
             file=baseline, ref=baseline_ref, allow_shallow=allow_shallow, merge_base=use_merge_base
         )
         tolerances = parse_tolerances(tolerance) or None  # bad flags fail before any work
-        request = _request(target, ref, config, cache_dir, rules, analyzers, disable, exclude, jobs)
+        request = audit_request(
+            target, ref, config, cache_dir, rules, analyzers, disable, exclude, jobs
+        )
         cache = open_cache(cache_dir, enabled=not no_cache)
         try:
             inputs = prepare(request, source, AuditOptions(cache=cache, offline=offline))
@@ -263,7 +246,9 @@ def write(
 ) -> None:  # fmt: skip
     """Write the canonical JSON report, with its as-of instant, as a baseline for `ctoaudit gate`."""
     with boundary():
-        request = _request(target, ref, config, cache_dir, rules, analyzers, disable, exclude, jobs)
+        request = audit_request(
+            target, ref, config, cache_dir, rules, analyzers, disable, exclude, jobs
+        )
         cache = open_cache(cache_dir, enabled=not no_cache)
         try:
             report = write_baseline(request, AuditOptions(cache=cache, offline=offline))

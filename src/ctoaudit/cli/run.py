@@ -12,14 +12,14 @@ from ctoaudit.cache import NullCache, open_cache
 from ctoaudit.cli._boundary import boundary
 from ctoaudit.cli._output import (
     RichProgress,
+    audit_request,
     choose_format,
-    split_names,
     stderr_console,
     stdout_is_terminal,
     use_color,
     write_atomic,
 )
-from ctoaudit.engine import AuditOptions, AuditRequest, audit, parse_as_of
+from ctoaudit.engine import AuditOptions, audit, parse_as_of
 from ctoaudit.exitcodes import ExitCode
 from ctoaudit.render import RenderFormat
 from ctoaudit.scoring import below_minimum
@@ -142,19 +142,8 @@ def run(
     """Audit a repository: measure, then print a summary or write a report."""
     with boundary():
         render_format = choose_format(fmt, output, RenderFormat.from_suffix, RenderFormat.TERMINAL)
-        request = AuditRequest(
-            target=target,
-            ref=ref,
-            config_file=config,
-            cache_dir=cache_dir,
-            rules=rules,
-            overrides={
-                "jobs": jobs,
-                "exclude": exclude or None,
-                "enable": split_names(analyzers),
-                "disable": split_names(disable),
-                "max_file_bytes": max_file_bytes,
-            },
+        request = audit_request(
+            target, ref, config, cache_dir, rules, analyzers, disable, exclude, jobs, max_file_bytes
         )
         cache = open_cache(cache_dir, enabled=not no_cache)
         show_progress = not quiet and stdout_is_terminal()

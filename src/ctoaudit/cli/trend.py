@@ -13,14 +13,14 @@ from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
 from ctoaudit.cli._output import (
     RichProgress,
+    audit_request,
     choose_format,
-    split_names,
     stderr_console,
     stdout_is_terminal,
     use_color,
     write_atomic,
 )
-from ctoaudit.engine import AuditOptions, AuditRequest
+from ctoaudit.engine import AuditOptions
 from ctoaudit.render.trend_report import TrendFormat
 from ctoaudit.trend import Selection, run_trend
 
@@ -103,18 +103,8 @@ def trend(
     """Audit several revisions from git objects and show key metrics over time."""
     with boundary():
         render_format = choose_format(fmt, output, TrendFormat.from_suffix, TrendFormat.TERMINAL)
-        request = AuditRequest(
-            target=target,
-            ref=ref,
-            config_file=config,
-            cache_dir=cache_dir,
-            rules=rules,
-            overrides={
-                "jobs": jobs,
-                "exclude": exclude or None,
-                "enable": split_names(analyzers),
-                "disable": split_names(disable),
-            },
+        request = audit_request(
+            target, ref, config, cache_dir, rules, analyzers, disable, exclude, jobs
         )
         selection = Selection(last=last, since=since, every=every).validated()
         cache = open_cache(cache_dir, enabled=not no_cache)
