@@ -307,8 +307,8 @@ def _score_section(report: AuditReport) -> RenderableType | None:
     return Group(*parts)
 
 
-def render(report: AuditReport, *, color: bool = False, width: int = 120) -> str:
-    """The summary as text, with ANSI styles when `color` is true."""
+def text_console(*, color: bool, width: int) -> tuple[Console, io.StringIO]:
+    """A console that renders into a string: ANSI styles only when `color` is true."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -318,6 +318,12 @@ def render(report: AuditReport, *, color: bool = False, width: int = 120) -> str
         color_system="standard" if color else None,
         highlight=False,
     )
+    return console, buffer
+
+
+def render(report: AuditReport, *, color: bool = False, width: int = 120) -> str:
+    """The summary as text, with ANSI styles when `color` is true."""
+    console, buffer = text_console(color=color, width=width)
     console.print(_header(report))
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -6,16 +6,15 @@ revisions were scored, and its chart comes first.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from enum import StrEnum
 from typing import assert_never
 
-from rich.console import Console
 from rich.table import Table
 
 from ctoaudit.render.markdown_blocks import fmt
+from ctoaudit.render.terminal import text_console
 from ctoaudit.trend import KEY_METRICS, TrendPoint, TrendReport
 
 
@@ -77,15 +76,7 @@ def render_json(report: TrendReport) -> str:
 
 def render_terminal(report: TrendReport, *, color: bool = False, width: int = 120) -> str:
     """One row per revision, oldest first."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-    )
+    console, buffer = text_console(color=color, width=width)
     console.print(f"Trend of {report.target}: {report.selection}, {len(report.points)} revisions")
     for warning in report.warnings:
         console.print(f"warning: {warning}")
