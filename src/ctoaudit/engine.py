@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ctoaudit import __version__
 from ctoaudit.analyzers import (
@@ -119,6 +119,29 @@ def load_analyzers(settings: Settings) -> LoadedAnalyzers:
     )
 
 
+def choose_analyzers(
+    available: Mapping[str, type[Analyzer]], settings: Settings
+) -> LoadedAnalyzers:
+    """What `load_analyzers` gives, picked from `available` (which may load lazily).
+
+    The selected analyzers that load, the errors of those that do not (see LazyAnalyzers), and the
+    metrics rules may read.
+    """
+    chosen: dict[str, type[Analyzer]] = {}
+    errors: dict[str, str] = {}
+    for name in select_names(available, settings):
+        try:
+            chosen[name] = available[name]
+        except KeyError:
+            reasons = getattr(available, "errors", {})
+            errors[name] = reasons.get(name, f"cannot load plugin {name}")
+    return LoadedAnalyzers(
+        chosen=chosen,
+        errors=errors,
+        known_metrics=installed_metrics(chosen, set(available) - set(chosen)),
+    )
+
+
 def validate_options(analyzers: Mapping[str, type[Analyzer]], settings: Settings) -> None:
     """Fail fast, before any work, on options for unknown analyzers or with bad keys."""
     for name in sorted(settings.analyzers):
@@ -140,6 +163,25 @@ def _failed(cls: type[Analyzer], exc: BaseException) -> AnalyzerResult:
     )
 
 
+def analysis_context(
+    snapshot: RepoSnapshot, settings: Settings, options: AuditOptions
+) -> AnalysisContext:
+    """What every analyzer of one audit sees: the snapshot's files after `exclude`, and the options."""
+    return AnalysisContext(
+        snapshot=snapshot,
+        files=[e for e in snapshot.files() if not matches_any(e.path, settings.exclude)],
+        settings=settings,
+        cache=options.cache,
+        jobs=settings.jobs or default_jobs(),
+        clock=options.clock,
+        progress=options.progress,
+        offline=options.offline,
+        memo=options.memo,
+        as_of=options.as_of,
+        strict=options.strict,
+    )
+
+
 def run_audit(
     snapshot: RepoSnapshot,
     settings: Settings,
@@ -157,20 +199,8 @@ def run_audit(
     """
     opts = options or AuditOptions()
     validate_options(analyzers, settings)
-    files = [e for e in snapshot.files() if not matches_any(e.path, settings.exclude)]
-    context = AnalysisContext(
-        snapshot=snapshot,
-        files=files,
-        settings=settings,
-        cache=opts.cache,
-        jobs=settings.jobs or default_jobs(),
-        clock=opts.clock,
-        progress=opts.progress,
-        offline=opts.offline,
-        memo=opts.memo,
-        as_of=opts.as_of,
-        strict=opts.strict,
-    )
+    context = analysis_context(snapshot, settings, opts)
+    files = context.files
     results: dict[str, AnalyzerResult] = {}
     timings: dict[str, float] = {}
     for name in order_by_requirements(analyzers):
@@ -178,7 +208,7 @@ def run_audit(
         context.results = dict(results)
         started = time.perf_counter()
         try:
-            result = cls().analyze(context).sorted()
+            result = _canonical(cls().analyze(context), opts.memo)
         except AnalysisError:
             raise
         except Exception as exc:  # noqa: BLE001 - one analyzer's bug must not kill the audit
@@ -202,14 +232,53 @@ def run_audit(
         generated_at=opts.clock() if opts.timestamps else None,
         timings=timings if opts.timestamps else None,
     )
-    return judge(report, ruleset) if ruleset is not None else report
+    return judge(report, ruleset, opts.memo) if ruleset is not None else report
 
 
-def judge(report: AuditReport, ruleset: RuleSet) -> AuditReport:
-    """The report with the rule set's outcomes, findings, score and proposals filled in."""
-    evaluation = evaluate(ruleset, report.analyzers)
-    return report.model_copy(
-        update={
+SORTED_MEMO = "engine.sorted"
+"""Key in `AuditOptions.memo`: canonical copies of results, by the identity of the result."""
+JUDGED_MEMO = "engine.judged"
+"""Key in `AuditOptions.memo`: judgements, by the identities of the rule set and the results."""
+
+
+def _identity_memo(memo: dict[str, object], key: str) -> dict[tuple[int, ...], Any]:
+    table = memo.get(key)
+    if not isinstance(table, dict):
+        table = {}
+        memo[key] = table
+    return table
+
+
+def _canonical(result: AnalyzerResult, memo: dict[str, object]) -> AnalyzerResult:
+    """`result.sorted()`, once per result object.
+
+    Analyzers hand back the very same object for an unchanged input within one process (a trend
+    audits hundreds of revisions, most of which share their trees); sorting its thousands of
+    measurements again for each would cost more than the audit. The table keeps the object alive,
+    so its identity cannot be reused by another.
+    """
+    table = _identity_memo(memo, SORTED_MEMO)
+    known = table.get((id(result),))
+    if known is None:
+        known = (result, result.sorted())
+        table[(id(result),)] = known
+    return cast("AnalyzerResult", known[1])
+
+
+def judge(
+    report: AuditReport, ruleset: RuleSet, memo: dict[str, object] | None = None
+) -> AuditReport:
+    """The report with the rule set's outcomes, findings, score and proposals filled in.
+
+    With a `memo`, the same rule set and result objects are judged once: judging is pure.
+    """
+    table = _identity_memo(memo, JUDGED_MEMO) if memo is not None else {}
+    results = tuple(report.analyzers.values())
+    key = (id(ruleset), *(id(r) for r in results), *map(hash, report.analyzers))
+    known = table.get(key)
+    if known is None:
+        evaluation = evaluate(ruleset, report.analyzers)
+        update = {
             "ruleset": RuleSetInfo(
                 name=ruleset.name, version=ruleset.version, sources=ruleset.sources
             ),
@@ -218,7 +287,9 @@ def judge(report: AuditReport, ruleset: RuleSet) -> AuditReport:
             "score": compute_score(evaluation.outcomes, ruleset.families),
             "proposals": propose(ruleset, evaluation),
         }
-    )
+        known = (ruleset, results, update)  # the objects stay alive while their ids are keys
+        table[key] = known
+    return report.model_copy(update=known[2])
 
 
 @dataclass(frozen=True)

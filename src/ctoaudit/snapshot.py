@@ -123,7 +123,22 @@ def matches_any(path: str, patterns: Sequence[str]) -> bool:
     """
     if not patterns:
         return False
-    regex = _compile_globs(tuple(patterns))
+    key = tuple(patterns)
+    known = _MATCHED.setdefault(key, {})
+    found = known.get(path)
+    if found is None:
+        if len(known) >= _MATCHED_PER_PATTERNS:
+            known.clear()
+        found = known[path] = _matches(path, _compile_globs(key))
+    return found
+
+
+_MATCHED: dict[tuple[str, ...], dict[str, bool]] = {}
+"""Answers of matches_any by patterns and path: a trend asks the same of each path per revision."""
+_MATCHED_PER_PATTERNS = 1 << 17
+
+
+def _matches(path: str, regex: re.Pattern[str]) -> bool:
     if regex.match(path):
         return True
     start = 0

@@ -8,15 +8,15 @@ the index and HEAD are never touched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import Field
 
 from ctoaudit import __version__
-from ctoaudit.analyzers import NullProgress
+from ctoaudit.analyzers import MANY_TREES, NullProgress
 from ctoaudit.analyzers.history import (
     SHALLOW_HINT,
     TREND_REVISIONS,
@@ -25,19 +25,21 @@ from ctoaudit.analyzers.history import (
     parse_span,
 )
 from ctoaudit.cache import MemoryLayer, default_cache_dir
+from ctoaudit.config import CONFIG_FILE, PYPROJECT
 from ctoaudit.engine import (
     AuditOptions,
     AuditRequest,
-    installed_metrics,
+    analysis_context,
+    choose_analyzers,
     load_request_ruleset,
     load_snapshot_settings,
     read_root_file,
     run_audit,
-    select_analyzers,
+    validate_options,
 )
 from ctoaudit.errors import ConfigError, TargetError, UsageError
 from ctoaudit.frozen import Frozen
-from ctoaudit.model import REPO_SCOPE, AnalyzerStatus, TargetInfo, ToolInfo
+from ctoaudit.model import AnalyzerResult, AnalyzerStatus, TargetInfo, ToolInfo
 from ctoaudit.snapshot import CommitSnapshot, FileEntry, open_snapshot
 
 if TYPE_CHECKING:
@@ -62,9 +64,10 @@ KEY_METRICS: dict[str, str] = {
 """Metrics shown in the table and charts (all repo-level figures are in the JSON), with short labels."""
 
 
-PREWARMED = ("complexity",)
-"""Analyzers whose per-file results are computed up front for every distinct blob of the trend, in
-one process-pool pass, instead of a few files at a time per revision (too few to pay for a pool)."""
+PREWARM = "prewarm"
+"""Method of analyzers whose per-file results can be computed up front for every distinct blob of
+the trend, in one process-pool pass, instead of a few files at a time per revision (too few to pay
+for a pool). It takes an AnalysisContext and returns nothing; the results land in the cache."""
 
 
 class TrendPoint(Frozen):
@@ -206,15 +209,19 @@ def _prewarm(
     head: CommitSnapshot,
     revisions: Sequence[CommitSnapshot],
     request: AuditRequest,
-    analyzers: dict[str, type[Analyzer]],
+    analyzers: Mapping[str, type[Analyzer]],
     options: AuditOptions,
 ) -> None:
     """Analyze all distinct blobs at once, with the head's settings; revisions then hit the cache."""
     settings = load_snapshot_settings(head, request)
-    chosen = select_analyzers(analyzers, settings)
-    wanted = {name: cls for name, cls in chosen.items() if name in PREWARMED}
-    if wanted and len(revisions) > 1:
-        run_audit(_BlobUnion(head, revisions), settings, wanted, options)
+    chosen = choose_analyzers(analyzers, settings).chosen
+    wanted = [cls for cls in chosen.values() if callable(getattr(cls, PREWARM, None))]
+    if not wanted or len(revisions) < 2:  # noqa: PLR2004 - one revision gains nothing
+        return
+    validate_options(chosen, settings)
+    context = analysis_context(_BlobUnion(head, revisions), settings, options)
+    for cls in wanted:
+        getattr(cls(), PREWARM)(context)
 
 
 class _Rulesets:
@@ -224,30 +231,67 @@ class _Rulesets:
     from a file in the revision is keyed by that file's bytes, since it may change along the way.
     """
 
-    def __init__(self, request: AuditRequest, known: KnownMetrics) -> None:
+    def __init__(self, request: AuditRequest) -> None:
         self._request = request
-        self._known = known
-        self._loaded: dict[tuple[str | None, str | None, bytes | None], RuleSet] = {}
+        self._loaded: dict[tuple[str | None, str | None, bytes | None, KnownMetrics], RuleSet] = {}
 
-    def for_revision(self, snapshot: CommitSnapshot, settings: Settings) -> RuleSet:
+    def for_revision(
+        self, snapshot: CommitSnapshot, settings: Settings, known: KnownMetrics
+    ) -> RuleSet:
         """The rule set of this revision; ConfigError when it cannot be loaded."""
         spec = settings.rules
         in_tree = (
             self._request.rules is None and spec is not None and self._request.config_file is None
         )
         content = read_root_file(snapshot, spec) if in_tree and spec else None
-        key = (self._request.rules, spec, content)
+        key = (self._request.rules, spec, content, known)
         if key not in self._loaded:
-            self._loaded[key] = load_request_ruleset(snapshot, settings, self._request, self._known)
+            self._loaded[key] = load_request_ruleset(snapshot, settings, self._request, known)
         return self._loaded[key]
 
 
-def _point(snapshot: CommitSnapshot, when: int, request: AuditRequest, options: AuditOptions,
-           analyzers: dict[str, type[Analyzer]], rulesets: _Rulesets) -> TrendPoint:  # fmt: skip
+class _SettingsBySource:
+    """Each revision's settings as `run --ref` loads them; one load per distinct config content.
+
+    Settings come from the root config files only (or from `--config`, the same for all), so
+    revisions whose root config blobs are the same have the same settings.
+    """
+
+    def __init__(self, request: AuditRequest) -> None:
+        self._request = request
+        self._loaded: dict[tuple[tuple[str, str | None], ...], Settings] = {}
+
+    def for_revision(self, snapshot: CommitSnapshot) -> Settings:
+        """The settings of this revision; ConfigError or UsageError when they cannot be loaded."""
+        key = tuple(
+            (e.path, e.blob_id) for e in snapshot.files() if e.path in (CONFIG_FILE, PYPROJECT)
+        )
+        if key not in self._loaded:
+            self._loaded[key] = load_snapshot_settings(snapshot, self._request)
+        return self._loaded[key]
+
+
+REPO_VALUES_MEMO = "trend.repo_values"
+
+
+def _repo_values(result: AnalyzerResult, options: AuditOptions) -> list[tuple[str, float]]:
+    """The result's repository-level figures, collected once per result object (revisions share)."""
+    table = options.memo.setdefault(REPO_VALUES_MEMO, {})
+    assert isinstance(table, dict)  # noqa: S101 - only this module writes the key
+    known = table.get(id(result))
+    if known is None:
+        # the result is kept with its figures, so its id cannot be reused by another object
+        known = table[id(result)] = (result, sorted(result.repo_values().items()))
+    return cast("list[tuple[str, float]]", known[1])
+
+
+def _point(snapshot: CommitSnapshot, when: int, options: AuditOptions,
+           analyzers: Mapping[str, type[Analyzer]], rulesets: _Rulesets,
+           configs: _SettingsBySource) -> TrendPoint:  # fmt: skip
     try:
-        settings = load_snapshot_settings(snapshot, request)
-        ruleset = rulesets.for_revision(snapshot, settings)
-        chosen = select_analyzers(analyzers, settings)
+        settings = configs.for_revision(snapshot)
+        loaded = choose_analyzers(analyzers, settings)
+        ruleset = rulesets.for_revision(snapshot, settings, loaded.known_metrics)
     except (ConfigError, UsageError) as exc:
         # `run --ref` of this revision would stop here too; the trend shows the gap and goes on.
         return TrendPoint(
@@ -257,12 +301,11 @@ def _point(snapshot: CommitSnapshot, when: int, request: AuditRequest, options: 
             skips=0,
             error=f"not audited: {exc}",
         )
-    report = run_audit(snapshot, settings, chosen, options, ruleset=ruleset)
+    report = run_audit(
+        snapshot, settings, loaded.chosen, options, plugin_errors=loaded.errors, ruleset=ruleset
+    )
     metrics = {
-        m.metric: m.value
-        for result in report.analyzers.values()
-        for m in result.measurements
-        if m.scope == REPO_SCOPE
+        k: v for result in report.analyzers.values() for k, v in _repo_values(result, options)
     }
     failed = [n for n, r in report.analyzers.items() if r.status is AnalyzerStatus.FAILED]
     return TrendPoint(
@@ -302,7 +345,7 @@ def _open_head(request: AuditRequest) -> CommitSnapshot:
 def run_trend(
     request: AuditRequest,
     selection: Selection,
-    analyzers: dict[str, type[Analyzer]],
+    analyzers: Mapping[str, type[Analyzer]],
     options: AuditOptions | None = None,
 ) -> TrendReport:
     """Audit and score each selected revision from git objects; collect its repository-level figures."""
@@ -319,15 +362,16 @@ def run_trend(
         clock=opts.clock,
         progress=NullProgress(),
         offline=opts.offline,
-        memo={TREND_REVISIONS: dict(revisions)},
+        memo={TREND_REVISIONS: dict(revisions), MANY_TREES: True},
     )
     snapshots = [(head_snapshot.at(commit), when) for commit, when in revisions]
     _prewarm(head_snapshot, [s for s, _ in snapshots], request, analyzers, per_revision)
     opts.progress.start("trend", len(revisions))
-    rulesets = _Rulesets(request, installed_metrics(analyzers))
+    rulesets = _Rulesets(request)
+    configs = _SettingsBySource(request)
     points: list[TrendPoint] = []
     for snapshot, when in snapshots:
-        points.append(_point(snapshot, when, request, per_revision, analyzers, rulesets))
+        points.append(_point(snapshot, when, per_revision, analyzers, rulesets, configs))
         opts.progress.advance()
     warnings += [f"{p.commit[:12]} {p.error}" for p in points if p.error]
     present = {k for p in points for k in p.metrics}

@@ -6,7 +6,7 @@ registered in the `ctoaudit.analyzers` entry-point group exactly like third-part
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from ctoaudit.snapshot import FileEntry, RepoSnapshot
 
 ENTRY_POINT_GROUP = "ctoaudit.analyzers"
+MANY_TREES = "audit.many_trees"
+"""Key in `AnalysisContext.memo`, set when one process audits many trees (`trend`): analyzers keep
+per-file work in memory across them and skip whole-tree entries in the persistent cache, which
+cost more to write and read back than re-assembling from the in-memory per-file results."""
 OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
 
@@ -138,6 +142,36 @@ def discover_analyzers(only: Collection[str] | None = None) -> Discovered:
             continue
         found[ep.name] = cls
     return Discovered(found, errors)
+
+
+class LazyAnalyzers(Mapping[str, type[Analyzer]]):
+    """Every registered analyzer by name, each imported on first use (plugins are slow to import).
+
+    For commands that decide per revision which analyzers run (`trend`): only those used are loaded.
+    Looking up a plugin that fails to load raises KeyError; `errors` then says why.
+    """
+
+    def __init__(self) -> None:
+        self._names = analyzer_names()
+        self._loaded: dict[str, type[Analyzer]] = {}
+        self.errors: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> type[Analyzer]:
+        if name not in self._loaded:
+            if name not in self._names or name in self.errors:
+                raise KeyError(name)
+            found = discover_analyzers(only={name})
+            self.errors.update(found.errors)
+            if name not in found.analyzers:
+                raise KeyError(name)
+            self._loaded[name] = found.analyzers[name]
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def order_by_requirements(analyzers: Mapping[str, type[Analyzer]]) -> list[str]:

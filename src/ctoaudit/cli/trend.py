@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ctoaudit.analyzers import discover_analyzers
+from ctoaudit.analyzers import LazyAnalyzers
 from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
 from ctoaudit.cli._output import (
@@ -115,7 +115,7 @@ def trend(
             options.progress = progress
         try:
             with progress or contextlib.nullcontext():
-                report = run_trend(request, selection, discover_analyzers().analyzers, options)
+                report = run_trend(request, selection, LazyAnalyzers(), options)
         finally:
             cache.close()
         width = console.width if stdout_is_terminal() else WIDE

@@ -195,7 +195,18 @@ def _measured(rule: Rule, by_metric: Mapping[str, list[Measurement]]) -> list[Me
     if rule.scope is RuleScope.REPO:
         return [m for m in candidates if m.scope == REPO_SCOPE]
     items = [m for m in candidates if m.scope != REPO_SCOPE]
-    return [m for m in items if rule.matches(m.labels)] if rule.where else items
+    if not rule.where:
+        return items
+    # Rule.matches, with each allowed list turned into a set once per rule instead of once per item:
+    # rules with `where` filter every function of the repository.
+    allowed = [
+        (key, {wanted} if isinstance(wanted, str) else set(wanted))
+        for key, wanted in rule.where.items()
+    ]
+    if len(allowed) == 1:
+        (key, ok), *_ = allowed
+        return [m for m in items if m.labels.get(key) in ok]
+    return [m for m in items if all(m.labels.get(key) in ok for key, ok in allowed)]
 
 
 def _blocked(rule: Rule, done: Mapping[str, RuleOutcome]) -> str | None:
