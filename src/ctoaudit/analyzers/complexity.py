@@ -10,6 +10,7 @@ radon's own.
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import io
 import json
@@ -20,7 +21,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -38,6 +39,9 @@ from ctoaudit.model import (
     metric_spec,
 )
 from ctoaudit.snapshot import EntryKind, matches_any
+
+if TYPE_CHECKING:
+    from ctoaudit.analyzers.statements import FileFigures, StatementAnalysis
 
 CC_RANKS = ("A", "B", "C", "D", "E", "F")
 HIGH_CC = 10
@@ -155,6 +159,35 @@ def _cyclic_gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+@functools.cache
+def _statements() -> StatementAnalysis:
+    """Statement pieces seen by this process: a pool worker reuses them across versions of a file."""
+    from ctoaudit.analyzers.statements import StatementAnalysis  # noqa: PLC0415 - imports radon
+
+    return StatementAnalysis()
+
+
+def _whole_file_figures(source: str, *, no_assert: bool) -> FileFigures | str:
+    """The figures from one parse of the whole file, or why it cannot be analyzed."""
+    from radon.metrics import h_visit_ast  # noqa: PLC0415 - keep CLI start-up fast
+    from radon.visitors import ComplexityVisitor  # noqa: PLC0415
+
+    from ctoaudit.analyzers.statements import FileFigures  # noqa: PLC0415
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return f"syntax error at line {exc.lineno}: {exc.msg} (not Python 3 source?)"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return f"cannot parse: {type(exc).__name__}: {exc}"
+    try:
+        visitor = ComplexityVisitor.from_ast(tree, no_assert=no_assert)
+        halstead = h_visit_ast(tree).total
+    except Exception as exc:  # noqa: BLE001 - radon's visitors fail on rare constructs; one file's skip
+        return f"radon could not analyze it: {type(exc).__name__}: {exc}"
+    return FileFigures(visitor.total_complexity, visitor.blocks, halstead)
+
+
 def analyze_source(data: bytes, *, no_assert: bool = False, multi: bool = True) -> dict[str, Any]:
     """Every complexity figure of one file's bytes, or `{"skip": reason}`. Pure and cacheable."""
     with _cyclic_gc_paused():
@@ -162,35 +195,35 @@ def analyze_source(data: bytes, *, no_assert: bool = False, multi: bool = True) 
 
 
 def _analyze_source(data: bytes, *, no_assert: bool, multi: bool) -> dict[str, Any]:
-    from radon.metrics import h_visit_ast, mi_compute  # noqa: PLC0415 - keep CLI start-up fast
-    from radon.visitors import ComplexityVisitor  # noqa: PLC0415
+    from radon.metrics import mi_compute  # noqa: PLC0415 - keep CLI start-up fast
 
     try:
         source = decode_source(data)
     except ValueError as exc:
         return {"skip": str(exc)}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # invalid escape sequences in old code are not our finding
-            tree = ast.parse(source)
-    except SyntaxError as exc:
-        return {"skip": f"syntax error at line {exc.lineno}: {exc.msg} (not Python 3 source?)"}
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return {"skip": f"cannot parse: {type(exc).__name__}: {exc}"}
+    with warnings.catch_warnings():
+        # invalid escape sequences in old code are not our finding
+        warnings.simplefilter("ignore")
+        try:
+            figures = _statements().figures(source, no_assert=no_assert)
+        except Exception:  # noqa: BLE001 - the whole-file path below reports what went wrong
+            figures = None
+        if figures is None:
+            whole = _whole_file_figures(source, no_assert=no_assert)
+            if isinstance(whole, str):
+                return {"skip": whole}
+            figures = whole
     try:
         raw = count_raw(source)
-        visitor = ComplexityVisitor.from_ast(tree, no_assert=no_assert)
-        halstead = h_visit_ast(tree).total
-    except Exception as exc:  # noqa: BLE001 - radon's visitors fail on rare constructs; one file's skip
+    except Exception as exc:  # noqa: BLE001 - radon's raw counter fails on rare constructs
         return {"skip": f"radon could not analyze it: {type(exc).__name__}: {exc}"}
     comment_lines = raw.comments + (raw.multi if multi else 0)
     comments_pct = comment_lines / float(raw.sloc) * 100 if raw.sloc != 0 else 0
     # With no_assert the total differs from radon's mi (which never passes it): MI follows the option.
-    mi = mi_compute(halstead.volume, visitor.total_complexity, raw.lloc, comments_pct)
+    halstead = figures.halstead
+    mi = mi_compute(halstead.volume, figures.total_complexity, raw.lloc, comments_pct)
     blocks = []
-    for block in visitor.blocks:
+    for block in figures.blocks:
         is_class = not hasattr(block, "is_method")
         kind = "class" if is_class else ("method" if block.is_method else "function")
         blocks.append(
@@ -211,7 +244,7 @@ def _analyze_source(data: bytes, *, no_assert: bool, multi: bool) -> dict[str, A
             "multi": raw.multi,
             "blank": raw.blank,
         },
-        "cc_total": visitor.total_complexity,
+        "cc_total": figures.total_complexity,
         "mi": mi,
         "halstead": {
             "volume": halstead.volume,
