@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,7 +124,7 @@ def test_at_takes_full_ids_without_resolving_them(
     head = CommitSnapshot(gitpython.Repo(repo.path), "HEAD")
     head.files()
     started: list[object] = []
-    real_popen = git.cmd.Popen
+    real_popen = subprocess.Popen
 
     def counting_popen(*args: object, **kwargs: object) -> object:
         started.append(args)
@@ -132,7 +133,8 @@ def test_at_takes_full_ids_without_resolving_them(
     def no_resolving(*_: object) -> str:
         raise AssertionError("a full commit id was resolved again")
 
-    monkeypatch.setattr(git.cmd, "Popen", counting_popen)
+    monkeypatch.setattr(git.cmd, "Popen", counting_popen)  # gitpython's commands
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)  # everything else
     monkeypatch.setattr(ctoaudit.snapshot, "resolve_commit", no_resolving)
     snapshots = [head.at(c) for c in commits]
     listed = [[e.path for e in s.files()] for s in snapshots]
@@ -228,3 +230,29 @@ def test_corrupt_repository_exits_with_analysis_error(
     assert result.exit_code == 3
     assert f"cannot read tree {tree}" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_malformed_tree_is_a_snapshot_error(make_repo: Callable[..., GitRepo]) -> None:
+    repo, _ = build_tree_history(make_repo)
+    proc = subprocess.run(
+        ["git", "hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
+        cwd=repo.path,
+        input=b"100644 truncated\0abc",
+        capture_output=True,
+        check=True,
+    )
+    tree = proc.stdout.decode().strip()
+    commit = repo.git("commit-tree", tree, "-m", "bad tree").strip()
+    snapshot = CommitSnapshot(gitpython.Repo(repo.path), commit)
+    with pytest.raises(SnapshotError, match=f"cannot read tree {tree}: corrupt object"):
+        snapshot.files()
+
+
+def test_folders_nested_too_deep_are_a_snapshot_error(
+    make_repo: Callable[..., GitRepo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, _ = build_tree_history(make_repo)
+    monkeypatch.setattr(ctoaudit.snapshot, "_MAX_TREE_DEPTH", 1)
+    snapshot = CommitSnapshot(gitpython.Repo(repo.path), "HEAD")
+    with pytest.raises(SnapshotError, match="cannot list src/pkg/: folders nested over 1 deep"):
+        snapshot.files()
