@@ -401,6 +401,8 @@ class _CatFile:
         With `--batch` an answer is (type, content); with `--batch-check`, (type, size in digits).
         """
         answers: list[tuple[bytes, bytes] | None] = []
+        if not ids:
+            return answers
         try:
             stdin, stdout = self._start()
             for start in range(0, len(ids), self._CHUNK):
