@@ -6,6 +6,7 @@ the user's working tree and index stay byte-identical, dirty or not.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import hashlib
@@ -15,11 +16,13 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from ctoaudit.errors import SnapshotError, SnapshotFileError, TargetError
 from ctoaudit.model import TargetInfo, TargetKind
@@ -355,6 +358,311 @@ def resolve_commit(repo: git.Repo, ref: str) -> str:
         ) from exc
 
 
+_FULL_COMMIT_ID = re.compile(r"[0-9a-f]{40}")
+_COMMIT_TREE_LINE = re.compile(rb"tree [0-9a-f]{40}")
+_ID_BYTES = 20
+_MAX_TREE_DEPTH = 400
+_TYPE_BITS = 0o170000
+_KIND_BY_TYPE: dict[int, EntryKind | None] = {
+    0o100000: EntryKind.FILE,
+    0o120000: EntryKind.SYMLINK,
+    0o040000: None,
+}
+"""What a tree entry's mode means (None: a folder); git reads any other type bits as a gitlink."""
+
+_TreeEntry = tuple[EntryKind | None, bytes, bytes]
+"""A parsed tree entry: its kind (None for a folder), its name, its binary object id."""
+
+
+_TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]+)\0(.{20})", re.DOTALL)
+
+
+def _parse_tree(data: bytes) -> list[_TreeEntry]:
+    """Entries of a raw tree object: `<octal mode> SP <name> NUL <20-byte id>`, repeated."""
+    kinds: dict[bytes, EntryKind | None] = {}
+    entries: list[_TreeEntry] = []
+    covered = 0
+    for mode, name, object_id in _TREE_ENTRY.findall(data):
+        if mode not in kinds:
+            kinds[mode] = _KIND_BY_TYPE.get(int(mode, 8) & _TYPE_BITS, EntryKind.SUBMODULE)
+        entries.append((kinds[mode], name, object_id))
+        covered += len(mode) + len(name) + 2 + _ID_BYTES
+    if covered != len(data):  # matches are disjoint: any byte they skip is a malformed entry
+        raise ValueError("malformed entry")
+    return entries
+
+
+class _CatFile:
+    """One long-running `git cat-file --batch` (contents) or `--batch-check` (sizes) process.
+
+    It is asked many ids per round trip: a chunk of requests is written, then its answers are read.
+    A chunk stays far below a pipe's buffer, so writing never waits for git while git waits for us.
+    The process ends when its owner is collected (or at exit), even from a reference cycle.
+    """
+
+    _CHUNK = 200
+
+    def __init__(self, repo: git.Repo, option: str) -> None:
+        self._git_dir = str(repo.git_dir)
+        self._option = option
+        self._process: subprocess.Popen[bytes] | None = None
+        self._finalizer: weakref.finalize[[subprocess.Popen[bytes], IO[bytes]], _CatFile] | None = (
+            None
+        )
+
+    def ask(self, ids: Sequence[bytes]) -> list[tuple[bytes, bytes] | None]:
+        """What git says about each id, in order; None for an object git cannot give.
+
+        With `--batch` an answer is (type, content); with `--batch-check`, (type, size in digits).
+        """
+        answers: list[tuple[bytes, bytes] | None] = []
+        if not ids:
+            return answers
+        try:
+            stdin, stdout = self._start()
+            for start in range(0, len(ids), self._CHUNK):
+                chunk = ids[start : start + self._CHUNK]
+                stdin.write(b"".join(i.hex().encode() + b"\n" for i in chunk))
+                stdin.flush()
+                answers += [self._answer(stdout) for _ in chunk]
+        except (OSError, ValueError) as exc:
+            detail = self._stop() or str(exc)  # the next round starts a new process
+            raise SnapshotError(f"git cat-file failed in {self._git_dir}: {detail}") from None
+        return answers
+
+    def _start(self) -> tuple[IO[bytes], IO[bytes]]:
+        if self._process is None:
+            # Errors go to a file: a pipe nobody reads could fill up and stall git.
+            errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _end_process
+            try:
+                self._process = subprocess.Popen(
+                    ["git", "--git-dir", self._git_dir, "cat-file", self._option],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                    env={**os.environ, **SAFE_GIT_CONFIG},
+                )
+            except OSError:
+                errors.close()
+                raise
+            self._finalizer = weakref.finalize(self, _end_process, self._process, errors)
+        assert self._process.stdin is not None  # noqa: S101 - both are pipes, as asked
+        assert self._process.stdout is not None  # noqa: S101
+        return self._process.stdin, self._process.stdout
+
+    def _stop(self) -> str:
+        """End the process; its last words on stderr, if any."""
+        finalizer, self._finalizer, self._process = self._finalizer, None, None
+        if finalizer is None:
+            return ""
+        return finalizer() or ""
+
+    def _answer(self, stdout: IO[bytes]) -> tuple[bytes, bytes] | None:
+        header = stdout.readline()
+        if not header:
+            raise ValueError("git stopped answering")
+        parts = header.split()
+        if len(parts) != 3:  # noqa: PLR2004 - `<id> missing` instead of `<id> <type> <size>`
+            return None
+        if self._option == "--batch-check":
+            return parts[1], parts[2]
+        size = int(parts[2])
+        data = stdout.read(size + 1)
+        if len(data) != size + 1:
+            raise ValueError("git stopped in the middle of an object")
+        return parts[1], data[:size]
+
+
+def _end_process(process: subprocess.Popen[bytes], errors: IO[bytes]) -> str:
+    """End a cat-file process (closing its input ends it) and return its last line of errors."""
+    try:
+        process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+    with errors:
+        errors.seek(0)
+        lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+class GitTreeReader:
+    """Lists commits' files for every snapshot of one repository, in a few batched rounds.
+
+    Objects come from two long-running `git cat-file` processes (contents and sizes), never one
+    `git ls-tree` per revision. Commits announced with `expect()` (by `CommitSnapshot.at`) are read
+    together, level by level, on the first listing. Parsed trees, flattened folders and blob sizes
+    are kept by object id, so revisions that share folders read and list them once.
+    """
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._repo = repo
+        self._objects = _CatFile(repo, "--batch")
+        self._headers = _CatFile(repo, "--batch-check")
+        self._trees: dict[bytes, list[_TreeEntry]] = {}
+        self._folders: dict[tuple[bytes, str], list[FileEntry]] = {}
+        self._sizes: dict[bytes, int] = {}
+        self._root_trees: dict[str, bytes] = {}
+        self._expected: dict[tuple[str, str], None] = {}
+        self.trees_read = 0
+        """How many tree objects were read from git rather than from memory (tests watch it)."""
+
+    def expect(self, commit_id: str, prefix: str = "") -> None:
+        """Note a commit (a full id) that will be listed, so one round reads it with the others."""
+        self._expected[commit_id, prefix] = None
+
+    def files(self, commit_id: str, prefix: str = "") -> list[FileEntry]:
+        """The commit's files (below `prefix`, relative to it), as `git ls-tree -r --long` lists them.
+
+        A prefix that is not a folder in this commit (missing, a file, a submodule) lists nothing.
+        """
+        if commit_id not in self._root_trees:
+            self.expect(commit_id, prefix)
+        if self._expected:
+            with contextlib.suppress(SnapshotError):  # a failure is reported below, for this commit
+                self._prefetch()
+        tree: bytes | None = self._root_tree(commit_id)
+        for name in _prefix_names(prefix):
+            tree = self._subtree(tree, name) if tree is not None else None
+        if tree is None:
+            return []
+        return sorted(self._folder(tree, "", 0), key=attrgetter("path"))
+
+    def _prefetch(self) -> None:
+        """Read what the expected commits need, one batched round per folder level."""
+        expected, self._expected = self._expected, {}
+        commits = [c for c, _ in expected if c not in self._root_trees]
+        for commit, answer in zip(
+            commits, self._objects.ask([_binary_id(c) for c in commits]), strict=True
+        ):
+            if answer is not None and answer[0] == b"commit":
+                self._root_trees[commit] = _tree_of_commit(commit, answer[1])
+        roots: dict[str, list[bytes]] = {}
+        for commit, prefix in expected:
+            if commit in self._root_trees:
+                roots.setdefault(prefix, []).append(self._root_trees[commit])
+        for prefix, trees in roots.items():
+            level = trees
+            for name in _prefix_names(prefix):
+                self._load_trees(level)
+                level = [t for t in (self._subtree(t, name) for t in level) if t is not None]
+            self._load_below(level)
+
+    def _load_below(self, level: list[bytes]) -> None:
+        while level:
+            self._load_trees(level)
+            subtrees: dict[bytes, None] = {}
+            blobs: dict[bytes, None] = {}
+            for tree in level:
+                for kind, _, object_id in self._trees.get(tree, ()):
+                    if kind is None:
+                        subtrees[object_id] = None
+                    elif kind is not EntryKind.SUBMODULE:
+                        blobs[object_id] = None
+            self._load_sizes([b for b in blobs if b not in self._sizes])
+            level = [t for t in subtrees if t not in self._trees]
+
+    def _load_trees(self, ids: Sequence[bytes]) -> None:
+        wanted = [t for t in dict.fromkeys(ids) if t not in self._trees]
+        for tree, answer in zip(wanted, self._objects.ask(wanted), strict=True):
+            if answer is not None and answer[0] == b"tree":
+                with contextlib.suppress(ValueError):  # corrupt: reported when listed on its own
+                    self._trees[tree] = _parse_tree(answer[1])
+                    self.trees_read += 1
+
+    def _load_sizes(self, ids: Sequence[bytes]) -> None:
+        for blob, answer in zip(ids, self._headers.ask(ids), strict=True):
+            if answer is not None:
+                self._sizes[blob] = int(answer[1])
+
+    def _root_tree(self, commit_id: str) -> bytes:
+        tree = self._root_trees.get(commit_id)
+        if tree is None:
+            _, data = self._read(_binary_id(commit_id), "commit")
+            tree = self._root_trees[commit_id] = _tree_of_commit(commit_id, data)
+        return tree
+
+    def _subtree(self, tree: bytes, name: bytes) -> bytes | None:
+        for kind, entry_name, object_id in self._entries(tree):
+            if entry_name == name:
+                return object_id if kind is None else None
+        return None
+
+    def _folder(self, tree: bytes, base: str, depth: int) -> list[FileEntry]:
+        """Every file below `tree`, paths prefixed with `base`; kept per (tree, base)."""
+        found = self._folders.get((tree, base))
+        if found is not None:
+            return found
+        if depth > _MAX_TREE_DEPTH:
+            raise SnapshotError(f"cannot list {base}: folders nested over {_MAX_TREE_DEPTH} deep")
+        found = []
+        for kind, name, object_id in self._entries(tree):
+            path = base + name.decode("utf-8", "surrogateescape")
+            if kind is None:
+                found += self._folder(object_id, path + "/", depth + 1)
+            elif kind is EntryKind.SUBMODULE:
+                found.append(FileEntry(path, 0, kind, object_id.hex()))
+            else:
+                found.append(FileEntry(path, self._size(object_id), kind, object_id.hex()))
+        self._folders[tree, base] = found
+        return found
+
+    def _entries(self, tree: bytes) -> list[_TreeEntry]:
+        entries = self._trees.get(tree)
+        if entries is None:
+            _, data = self._read(tree, "tree")
+            try:
+                entries = self._trees[tree] = _parse_tree(data)
+            except ValueError as exc:
+                raise SnapshotError(
+                    f"cannot read tree {tree.hex()}: corrupt object ({exc})"
+                ) from None
+            self.trees_read += 1
+        return entries
+
+    def _size(self, blob: bytes) -> int:
+        size = self._sizes.get(blob)
+        if size is None:
+            (answer,) = self._headers.ask([blob])
+            if answer is None:
+                raise SnapshotError(
+                    f"cannot read blob {blob.hex()}: missing or unreadable in {self._repo.git_dir}"
+                )
+            size = self._sizes[blob] = int(answer[1])
+        return size
+
+    def _read(self, object_id: bytes, wanted: str) -> tuple[bytes, bytes]:
+        (answer,) = self._objects.ask([object_id])
+        if answer is None:
+            raise SnapshotError(
+                f"cannot read {wanted} {object_id.hex()}: missing or unreadable in {self._repo.git_dir}"
+            )
+        if answer[0] != wanted.encode():
+            raise SnapshotError(
+                f"cannot read {wanted} {object_id.hex()}: it is a {answer[0].decode()}, not a {wanted}"
+            )
+        return answer
+
+
+def _prefix_names(prefix: str) -> list[bytes]:
+    return prefix.encode("utf-8", "surrogateescape").split(b"/") if prefix else []
+
+
+def _binary_id(object_id: str) -> bytes:
+    try:
+        return bytes.fromhex(object_id)
+    except ValueError:
+        raise SnapshotError(f"{object_id!r} is not an object id") from None
+
+
+def _tree_of_commit(commit_id: str, data: bytes) -> bytes:
+    """The root tree named on a commit object's first line, `tree <hex id>`."""
+    line = data.split(b"\n", 1)[0]
+    if not _COMMIT_TREE_LINE.fullmatch(line):
+        raise SnapshotError(f"cannot read commit {commit_id}: no tree line in the object")
+    return bytes.fromhex(line[5:].decode("ascii"))
+
+
 class CommitSnapshot:
     """The tree of one commit, read from git objects only."""
 
@@ -366,13 +674,16 @@ class CommitSnapshot:
         prefix: str = "",
         url: str | None = None,
         display_path: str | None = None,
+        reader: GitTreeReader | None = None,
+        commit_id: str | None = None,
     ) -> None:
         self._repo = repo
         self._ref = ref
-        self._commit = resolve_commit(repo, ref)
+        self._commit = commit_id or resolve_commit(repo, ref)
         self._prefix = prefix.strip("/")
         self._url = url
         self._display_path = display_path or str(Path(repo.git_dir).parent)
+        self._reader = reader or GitTreeReader(repo)
         self._files: list[FileEntry] | None = None
         self._warnings: list[str] = []
 
@@ -403,34 +714,35 @@ class CommitSnapshot:
         """The audited commit."""
         return self._commit
 
+    @property
+    def tree_reader(self) -> GitTreeReader:
+        """The reader this snapshot and the ones made by `at()` share."""
+        return self._reader
+
     def at(self, ref: str) -> CommitSnapshot:
-        """The same repository, folder and display path at another commit (for `trend`)."""
+        """The same repository, folder and display path at another commit (for `trend`).
+
+        A full commit id, as `git log` prints it, is taken as it is, without starting git to
+        resolve it; the snapshots share one reader, which lists them together on first use (a
+        wrong id is reported then). Any other ref is resolved as usual.
+        """
+        commit_id = ref if _FULL_COMMIT_ID.fullmatch(ref) else None
+        if commit_id:
+            self._reader.expect(commit_id, self._prefix)
         return CommitSnapshot(
-            self._repo, ref, prefix=self._prefix, url=self._url, display_path=self._display_path
+            self._repo,
+            ref,
+            prefix=self._prefix,
+            url=self._url,
+            display_path=self._display_path,
+            reader=self._reader,
+            commit_id=commit_id,
         )
 
     def files(self) -> Sequence[FileEntry]:
         """Every blob of the commit's tree with its id and size, sorted."""
         if self._files is None:
-            args = ["ls-tree", "-r", "-z", "--long", "--full-tree", self._commit]
-            if self._prefix:
-                args += ["--", self._prefix + "/"]
-            out = _git_output(self._repo, *args)
-            found: list[FileEntry] = []
-            cut = len(self._prefix) + 1 if self._prefix else 0
-            for record in out.split("\0"):
-                if not record:
-                    continue
-                meta, _, path = record.partition("\t")
-                mode, _type, obj, size = meta.split()
-                rel = path[cut:]
-                if mode == "160000":
-                    found.append(FileEntry(rel, 0, EntryKind.SUBMODULE, obj))
-                elif mode == "120000":
-                    found.append(FileEntry(rel, int(size), EntryKind.SYMLINK, obj))
-                else:
-                    found.append(FileEntry(rel, int(size), EntryKind.FILE, obj))
-            self._files = sorted(found, key=lambda e: e.path)
+            self._files = self._reader.files(self._commit, self._prefix)
         return self._files
 
     def read_bytes(self, entry: FileEntry) -> bytes:
