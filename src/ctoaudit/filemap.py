@@ -153,6 +153,8 @@ def tree_key(outcomes: Sequence[FileOutcome], *parts: str) -> str:
     digest = hashlib.sha256("\x1f".join(parts).encode())
     for outcome in outcomes:
         digest.update(
-            f"\x1e{outcome.entry.path}\x1f{outcome.content_id}\x1f{outcome.skip_reason}".encode()
+            f"\x1e{outcome.entry.path}\x1f{outcome.content_id}\x1f{outcome.skip_reason}".encode(
+                "utf-8", "surrogateescape"
+            )
         )
     return digest.hexdigest()

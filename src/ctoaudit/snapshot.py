@@ -128,31 +128,28 @@ def matches_any(path: str, patterns: Sequence[str]) -> bool:
         return False
     key = tuple(patterns)
     known = _MATCHED.setdefault(key, {})
-    found = known.get(path)
-    if found is None:
-        if len(known) >= _MATCHED_PER_PATTERNS:
-            known.clear()
-        found = known[path] = _matches(path, _compile_globs(key))
-    return found
+    if len(known) >= _MATCHED_PER_PATTERNS:
+        known.clear()
+    return _matches(path, _compile_globs(key), known)
 
 
 _MATCHED: dict[tuple[str, ...], dict[str, bool]] = {}
-"""Answers of matches_any by patterns and path: a trend asks the same of each path per revision."""
+"""Answers of matches_any by patterns and path (folders too): a folder is judged once for all the
+files below it, and a trend asks the same of each path per revision."""
 _MATCHED_PER_PATTERNS = 1 << 17
 
 
-def _matches(path: str, regex: re.Pattern[str]) -> bool:
-    if regex.match(path):
-        return True
-    start = 0
-    while True:
-        slash = path.find("/", start)
-        end = len(path) if slash < 0 else slash
-        if regex.match(path[start:end]) or (slash >= 0 and regex.match(path[:slash])):
-            return True
-        if slash < 0:
-            return False
-        start = slash + 1
+def _matches(path: str, regex: re.Pattern[str], known: dict[str, bool]) -> bool:
+    found = known.get(path)
+    if found is None:
+        slash = path.rfind("/")
+        found = bool(
+            regex.match(path)
+            or (slash >= 0 and regex.match(path, slash + 1))
+            or (slash > 0 and _matches(path[:slash], regex, known))
+        )
+        known[path] = found
+    return found
 
 
 def _read_file(root: Path, entry: FileEntry) -> bytes:

@@ -214,7 +214,7 @@ def _analyze_source(data: bytes, *, no_assert: bool, multi: bool) -> dict[str, A
                 return {"skip": whole}
             figures = whole
     try:
-        raw = count_raw(source)
+        raw = figures.raw or count_raw(source)
     except Exception as exc:  # noqa: BLE001 - radon's raw counter fails on rare constructs
         return {"skip": f"radon could not analyze it: {type(exc).__name__}: {exc}"}
     comment_lines = raw.comments + (raw.multi if multi else 0)

@@ -29,6 +29,8 @@ from typing import Any
 from radon.metrics import HalsteadReport, halstead_visitor_report
 from radon.visitors import Class, ComplexityVisitor, Function, HalsteadVisitor
 
+from ctoaudit.analyzers.rawcount import RawCounts, count_raw
+
 _TOP_LEVEL = re.compile(r"^(?=[^\s#)\]}])", re.MULTILINE)
 """A line that may start a top-level statement: not indented, not a comment, not a closing bracket."""
 _CLAUSE = re.compile(r"(?:else|elif|except|finally)\b")
@@ -115,6 +117,8 @@ class FileFigures:
     total_complexity: int
     blocks: list[Function | Class]
     halstead: HalsteadReport
+    raw: RawCounts | None = None
+    """Raw line counts summed over the statements; None when the caller counts the whole file."""
 
 
 def _shift_function(func: Function, lines: int) -> Function:
@@ -150,11 +154,14 @@ class StatementMemo:
         self._pieces: dict[tuple[object, ...], object] = {}
         self._size = 0
         self._limit = limit
+        self.made = 0
+        """Pieces parsed (or counted) so far, for tests and benchmarks."""
 
     def get(self, key: tuple[object, ...], text: str, make: Callable[[], object]) -> object:
         """The piece for `key`, made once; `_FAILED` when the text does not parse on its own."""
         found = self._pieces.get(key)
         if found is None:
+            self.made += 1
             try:
                 found = make()
             except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -167,17 +174,20 @@ class StatementMemo:
         return found
 
 
-def _cuts(text: str, starts: list[int]) -> list[int]:
-    """The first start, and each later one that is not a continuing clause or a decorated line."""
+def _cuts(text: str, starts: list[int], indent: int = 0) -> list[int]:
+    """The first start, and each later one that is not a continuing clause or a decorated line.
+
+    Each start is a line's first offset; its statement begins `indent` characters later.
+    """
     cuts = starts[:1]
-    decorated = text.startswith("@", starts[0])
+    decorated = text.startswith("@", starts[0] + indent)
     for start in starts[1:]:
-        if _CLAUSE.match(text, start):
+        if _CLAUSE.match(text, start + indent):
             decorated = False
             continue
         if not decorated:
             cuts.append(start)
-        decorated = text.startswith("@", start)
+        decorated = text.startswith("@", start + indent)
     return cuts
 
 
@@ -234,7 +244,25 @@ class StatementAnalysis:
             module.functions.extend(_shift_function(f, line) for f in piece.functions)
             module.classes.extend(_shift_class(c, line) for c in piece.classes)
             halstead.append(piece.halstead)
-        return FileFigures(module.total_complexity, module.blocks, halstead_total(halstead))
+        ends = [start for _, start in pieces[1:]] + [len(source)]
+        try:
+            raw = [self._raw(source[a:b]) for (_, a), b in zip(pieces, ends, strict=True)]
+        except _Unsplittable:
+            return None
+        return FileFigures(
+            module.total_complexity,
+            module.blocks,
+            halstead_total(halstead),
+            RawCounts(*(sum(column) for column in zip(*raw, strict=True))),
+        )
+
+    def _raw(self, text: str) -> RawCounts:
+        # A cut that parsed is a statement boundary, so no logical line spans two pieces: radon's
+        # line counts of the file are the sums of its pieces'.
+        counts = self._memo.get(("raw", text), text, lambda: count_raw(text))
+        if not isinstance(counts, RawCounts):
+            raise _Unsplittable
+        return counts
 
     def _statement(self, text: str, no_assert: bool) -> object:
         head = _CLASS_HEAD.match(text)
@@ -244,14 +272,16 @@ class StatementAnalysis:
             if indent is not None:
                 body = [m for m in members if text.startswith(indent.group(1), m)]
                 body = [m for m in body if not text[m + len(indent.group(1))].isspace()]
-                piece = self._class(text, body, no_assert)
+                piece = self._class(text, body, len(indent.group(1)), no_assert)
                 if piece is not None:
                     return piece
         return self._memo.get(
             ("statement", no_assert, text), text, lambda: _statement(text, no_assert)
         )
 
-    def _class(self, text: str, members: list[int], no_assert: bool) -> Statement | None:
+    def _class(
+        self, text: str, members: list[int], indent: int, no_assert: bool
+    ) -> Statement | None:
         """A top-level class from its header and members, or None to take it as one statement."""
         header = text[: members[0]]
         try:
@@ -262,7 +292,7 @@ class StatementAnalysis:
         if not isinstance(node, ast.ClassDef) or len(node.body) != 1:
             return None
         name = node.name
-        cuts = _cuts(text, members)
+        cuts = _cuts(text, members, indent)
         try:
             pieces = _pieces(
                 text,
