@@ -73,3 +73,39 @@ def test_run_analyzer_helper_for_plugin_authors() -> None:
     )
     assert result.repo_value("complexity.functions") == 1
     assert result.repo_value("complexity.cc.max") == 2
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    code = (
+        "import sys\n"
+        "from ctoaudit.cli import main\n"
+        "sys.argv = ['ctoaudit', 'analyzers', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('ctoaudit.cli.'))\n"
+        "print(loaded, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    loaded = proc.stderr.strip().splitlines()[-1]
+    assert "ctoaudit.cli.analyzers" in loaded
+    for other in ("ctoaudit.cli.gate", "ctoaudit.cli.trend", "ctoaudit.cli.rules", "ctoaudit.cli.run"):
+        assert other not in loaded
+
+
+def test_help_and_unknown_commands_see_every_command() -> None:
+    from ctoaudit.cli import COMMANDS, _requested  # noqa: PLC0415
+
+    assert _requested(["trend", "--last", "3"]) == ["trend"]
+    assert _requested(["--version"]) == list(COMMANDS)
+    assert _requested(["nonsense"]) == list(COMMANDS)
+    assert _requested([]) == list(COMMANDS)
+
+
+def test_root_help_lists_every_command(cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for name in ("run", "analyzers", "trend", "gate", "config", "rules", "baseline"):
+        assert f"  {name} " in result.stdout

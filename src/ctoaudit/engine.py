@@ -40,7 +40,7 @@ from ctoaudit.rules.loader import (
     load_ruleset_file,
     load_ruleset_text,
 )
-from ctoaudit.rules.model import RuleSet, RuleSetInfo
+from ctoaudit.rules.model import RuleSet, RuleSetInfo, Score
 from ctoaudit.scoring import compute_score
 from ctoaudit.snapshot import RepoSnapshot, matches_any, open_snapshot
 
@@ -290,6 +290,26 @@ def judge(
         known = (ruleset, results, update)  # the objects stay alive while their ids are keys
         table[key] = known
     return report.model_copy(update=known[2])
+
+
+SCORED_MEMO = "engine.scored"
+"""Key in `AuditOptions.memo`: scores, by the identities of the rule set and the results."""
+
+
+def score_of(report: AuditReport, ruleset: RuleSet, memo: dict[str, object]) -> Score:
+    """The score `judge` would give the report, without its findings and proposals (for `trend`).
+
+    The same rule set and result objects are scored once: scoring is pure.
+    """
+    table = _identity_memo(memo, SCORED_MEMO)
+    results = tuple(report.analyzers.values())
+    key = (id(ruleset), *(id(r) for r in results), *map(hash, report.analyzers))
+    known = table.get(key)
+    if known is None:
+        outcomes = evaluate(ruleset, report.analyzers, with_findings=False).outcomes
+        known = (ruleset, results, compute_score(outcomes, ruleset.families))
+        table[key] = known
+    return cast("Score", known[2])
 
 
 @dataclass(frozen=True)

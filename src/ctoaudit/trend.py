@@ -35,6 +35,7 @@ from ctoaudit.engine import (
     load_snapshot_settings,
     read_root_file,
     run_audit,
+    score_of,
     validate_options,
 )
 from ctoaudit.errors import ConfigError, TargetError, UsageError
@@ -301,9 +302,8 @@ def _point(snapshot: CommitSnapshot, when: int, options: AuditOptions,
             skips=0,
             error=f"not audited: {exc}",
         )
-    report = run_audit(
-        snapshot, settings, loaded.chosen, options, plugin_errors=loaded.errors, ruleset=ruleset
-    )
+    report = run_audit(snapshot, settings, loaded.chosen, options, plugin_errors=loaded.errors)
+    score = score_of(report, ruleset, options.memo)
     metrics = {
         k: v for result in report.analyzers.values() for k, v in _repo_values(result, options)
     }
@@ -314,8 +314,8 @@ def _point(snapshot: CommitSnapshot, when: int, options: AuditOptions,
         metrics=dict(sorted(metrics.items())),
         skips=len(report.skips),
         failed=failed,
-        score=report.score.overall if report.score else None,
-        grade=report.score.grade if report.score else None,
+        score=score.overall,
+        grade=score.grade,
     )
 
 

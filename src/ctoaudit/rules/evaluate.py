@@ -138,7 +138,9 @@ def _finding(rule: Rule, m: Measurement, message: str) -> Finding:
     )
 
 
-def _judge(rule: Rule, measured: list[Measurement], unit: str) -> tuple[RuleOutcome, list[Finding]]:
+def _judge(
+    rule: Rule, measured: list[Measurement], unit: str, *, with_findings: bool = True
+) -> tuple[RuleOutcome, list[Finding]]:
     holds, threshold = rule.operator.holds, rule.threshold
     failing = _worst_first(rule, [m for m in measured if not holds(m.value, threshold)])
     if not failing:
@@ -169,7 +171,7 @@ def _judge(rule: Rule, measured: list[Measurement], unit: str) -> tuple[RuleOutc
             f"{rule.metric} = {format_value(m.value, unit)}, expected {rule.operator.value} "
             f"{format_value(rule.threshold, unit)}",
         )
-        for m in failing
+        for m in (failing if with_findings else [])
     ]
     outcome = _outcome(
         rule,
@@ -239,8 +241,13 @@ def _in_requirement_order(ruleset: RuleSet) -> list[Rule]:
     return ordered
 
 
-def evaluate(ruleset: RuleSet, results: Mapping[str, AnalyzerResult]) -> Evaluation:
-    """Judge every rule of `ruleset` against the analyzers' results."""
+def evaluate(
+    ruleset: RuleSet, results: Mapping[str, AnalyzerResult], *, with_findings: bool = True
+) -> Evaluation:
+    """Judge every rule of `ruleset` against the analyzers' results.
+
+    Without findings (`trend` needs each revision's score, not its items) the outcomes are the same.
+    """
     done: dict[str, RuleOutcome] = {}
     findings: list[Finding] = []
     grouped: dict[str, dict[str, list[Measurement]]] = {}
@@ -264,7 +271,7 @@ def evaluate(ruleset: RuleSet, results: Mapping[str, AnalyzerResult]) -> Evaluat
             )
             continue
         unit = next((spec.unit for spec in result.metrics if spec.key == rule.metric), "")
-        done[rule.id], rule_findings = _judge(rule, measured, unit)
+        done[rule.id], rule_findings = _judge(rule, measured, unit, with_findings=with_findings)
         findings.extend(rule_findings)
     return Evaluation(
         outcomes=[done[r.id] for r in sorted(ruleset.rules, key=lambda r: r.id)],
