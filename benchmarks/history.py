@@ -5,8 +5,8 @@ Usage:
 
 REPO is a local git repository with years of history (a bare mirror is fine), e.g. psf/requests.
 The script works on clones in a temporary folder and never changes REPO:
-- trend: `ctoaudit trend --last N` on a bare clone, cold cache (a fresh cache folder), complexity
-  only (what wily measures) and complexity + history; then once more with the warm cache;
+- trend: `ctoaudit trend --last N` on a bare clone, cold cache (a fresh cache folder each time,
+  median of --runs), complexity only (what wily measures), then warm, then complexity + history;
 - wily: installed in a venv of its own (it pins radon < 5.2), `wily build -n N .` in a working clone
   (wily checks revisions out into the work tree, so it never runs on REPO);
 - history analyzer: `since = "5 years"` at the head commit, best of three runs.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,7 @@ def main() -> None:
     parser.add_argument("--revisions", type=int, default=200)
     parser.add_argument("--wily-venv", type=Path, help="Reuse a venv with wily installed.")
     parser.add_argument("--skip-wily", action="store_true")
+    parser.add_argument("--runs", type=int, default=3, help="ctoaudit runs to take the median of")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ctoaudit-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -100,14 +102,24 @@ def main() -> None:
         print(f"repository: {args.repo} (head {head}), {args.revisions} revisions")
         print(f"load average before: {_load()} ({os.cpu_count()} cores)")
 
-        cold = trend_seconds(bare, tmp / "cache1", args.revisions, "complexity", tmp / "t1.json")
-        warm = trend_seconds(bare, tmp / "cache1", args.revisions, "complexity", tmp / "t1.json")
+        # The machine may be shared and its speed varies: take the median of several runs, each
+        # cold one with a cache folder of its own.
+        colds = [
+            trend_seconds(bare, tmp / f"cold{i}", args.revisions, "complexity", tmp / "t1.json")
+            for i in range(args.runs)
+        ]
+        cold = statistics.median(colds)
+        warm = statistics.median(
+            trend_seconds(bare, tmp / "cold0", args.revisions, "complexity", tmp / "t1.json")
+            for _ in range(args.runs)
+        )
         both = trend_seconds(
             bare, tmp / "cache2", args.revisions, "complexity,history", tmp / "t2.json"
         )
         points = len(json.loads((tmp / "t2.json").read_text())["points"])
         print(
-            f"ctoaudit trend --last {args.revisions}, complexity, cold cache: {cold:7.2f} s ({points} revisions)"
+            f"ctoaudit trend --last {args.revisions}, complexity, cold cache: {cold:7.2f} s median "
+            f"of {args.runs} (min {min(colds):.2f}, max {max(colds):.2f}; {points} revisions)"
         )
         print(f"ctoaudit trend --last {args.revisions}, complexity, warm cache: {warm:7.2f} s")
         print(f"ctoaudit trend --last {args.revisions}, complexity + history, cold: {both:7.2f} s")

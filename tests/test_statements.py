@@ -180,7 +180,7 @@ def test_a_new_version_parses_only_its_changed_pieces() -> None:
     assert analysis.figures(version_1, no_assert=False) is not None
     first = memo.made
     second = analysis.figures(version_2, no_assert=False)
-    # the changed member, and the raw counts of the class statement that holds it
+    # the changed member's figures and its raw line counts; nothing else is parsed again
     assert memo.made - first == 2
     whole = _whole_file_figures(version_2, no_assert=False)
     assert isinstance(whole, FileFigures)
@@ -198,3 +198,13 @@ def test_analyze_source_output_is_the_same_either_way() -> None:
     assert pieces["cc_total"] == whole.total_complexity
     assert [b["line"] for b in pieces["blocks"]] == [b.lineno for b in whole.blocks]
     assert pieces["halstead"]["volume"] == whole.halstead.volume
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_the_analyzer_gives_the_same_result_with_and_without_pieces(name: str) -> None:
+    data = textwrap.dedent(TRICKY[name]).lstrip("\n").encode()
+    for no_assert in (False, True):
+        for multi in (False, True):
+            assert analyze_source(data, no_assert=no_assert, multi=multi, pieces=True) == (
+                analyze_source(data, no_assert=no_assert, multi=multi, pieces=False)
+            )

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from radon.metrics import HalsteadReport, halstead_visitor_report
 from radon.visitors import Class, ComplexityVisitor, Function, HalsteadVisitor
@@ -97,6 +97,8 @@ class Statement:
     functions: tuple[Function, ...]
     classes: tuple[Class, ...]
     halstead: Halstead
+    raw: RawCounts | None = None
+    """Raw counts when known from smaller pieces (a class's header and members)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,16 +246,18 @@ class StatementAnalysis:
             module.functions.extend(_shift_function(f, line) for f in piece.functions)
             module.classes.extend(_shift_class(c, line) for c in piece.classes)
             halstead.append(piece.halstead)
-        ends = [start for _, start in pieces[1:]] + [len(source)]
         try:
-            raw = [self._raw(source[a:b]) for (_, a), b in zip(pieces, ends, strict=True)]
+            raw = [
+                cast("Statement", piece).raw or self._raw(part)
+                for piece, part in _with_texts(source, pieces)
+            ]
         except _Unsplittable:
             return None
         return FileFigures(
             module.total_complexity,
             module.blocks,
             halstead_total(halstead),
-            RawCounts(*(sum(column) for column in zip(*raw, strict=True))),
+            _sum_raw(raw),
         )
 
     def _raw(self, text: str) -> RawCounts:
@@ -301,9 +305,22 @@ class StatementAnalysis:
                     ("member", no_assert, name, part), part, lambda: _member(part, name, no_assert)
                 ),
             )
+            raw = _sum_raw(
+                [self._raw(text[: cuts[0]])] + [self._raw(t) for _, t in _with_texts(text, pieces)]
+            )
         except _Unsplittable:
             return None
-        return _assemble_class(text, node, pieces, Halstead.of([node]))
+        return _assemble_class(text, node, pieces, Halstead.of([node]), raw)
+
+
+def _with_texts(text: str, pieces: list[tuple[object, int]]) -> list[tuple[object, str]]:
+    """Each piece with its text: from its offset to the next piece's, the last to the end."""
+    ends = [start for _, start in pieces[1:]] + [len(text)]
+    return [(piece, text[start:end]) for (piece, start), end in zip(pieces, ends, strict=True)]
+
+
+def _sum_raw(parts: list[RawCounts]) -> RawCounts:
+    return RawCounts(*(sum(column) for column in zip(*parts, strict=True)))
 
 
 def _statement(text: str, no_assert: bool) -> Statement:
@@ -341,7 +358,11 @@ def _member(text: str, classname: str, no_assert: bool) -> Member:
 
 
 def _assemble_class(
-    text: str, node: ast.ClassDef, pieces: list[tuple[object, int]], header: Halstead
+    text: str,
+    node: ast.ClassDef,
+    pieces: list[tuple[object, int]],
+    header: Halstead,
+    raw: RawCounts,
 ) -> Statement:
     """Radon's Class for the statement, as visit_ClassDef builds it from its members' visitors."""
     complexity = 1
@@ -359,7 +380,7 @@ def _assemble_class(
         halstead.append(piece.halstead)
     endline = max(max_lines + [m.endline for m in methods])
     cls = Class(node.name, node.lineno, node.col_offset, endline, methods, inner, complexity)
-    return Statement(0, (), (cls,), _union(halstead))
+    return Statement(0, (), (cls,), _union(halstead), raw)
 
 
 def _union(pieces: list[Halstead]) -> Halstead:
