@@ -198,3 +198,13 @@ def test_grades() -> None:
         "E",
     ]
     assert grade(None) is None
+
+
+def test_fast_comparisons_agree_with_operator_holds() -> None:
+    from ctoaudit.rules.evaluate import _HOLDS  # noqa: PLC0415
+    from ctoaudit.rules.model import Operator  # noqa: PLC0415
+
+    assert set(_HOLDS) == set(Operator)
+    for op, compare in _HOLDS.items():
+        for value in (-1.0, 0.0, 0.5, 1.0, 2.0):
+            assert compare(value, 1.0) is op.holds(value, 1.0)

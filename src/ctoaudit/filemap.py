@@ -105,14 +105,45 @@ def map_files(
 
     context.progress.start(f"{analyzer}: analyzing", len(entries))
     context.progress.advance(len(entries) - len(todo))
-    fresh = _run(worker, todo, context)
+    paths: dict[str, str] = {}
+    for entry, cid, _ in read:
+        paths.setdefault(cid, entry.path)
+    fresh = _run(worker, todo, context, paths)
     context.cache.put_many({key_of(cid): value for cid, value in fresh.items()})
     for entry, cid, _ in read:
         outcomes[entry.path] = FileOutcome(entry, hits.get(key_of(cid)) or fresh[cid], None, cid)
     return [outcomes[e.path] for e in entries]
 
 
-def _run(worker: Worker, todo: dict[str, bytes], context: AnalysisContext) -> dict[str, bytes]:
+def _batches(
+    todo: dict[str, bytes], paths: dict[str, str], size: int
+) -> list[list[tuple[str, bytes]]]:
+    """Contents in batches of about `size`, largest first; the versions of one path stay together.
+
+    Largest first, so no worker is left with one big file at the end. A worker may keep what it
+    learnt from one version for the next (the complexity worker keeps statement pieces), so all
+    versions of a path go to the same worker.
+    """
+    groups: dict[str, list[tuple[str, bytes]]] = {}
+    for cid, data in todo.items():
+        groups.setdefault(paths.get(cid, cid), []).append((cid, data))
+    ordered = sorted(
+        (sorted(group, key=lambda item: (-len(item[1]), item[0])) for group in groups.values()),
+        key=lambda group: (-sum(len(data) for _, data in group), group[0][0]),
+    )
+    batches: list[list[tuple[str, bytes]]] = []
+    current: list[tuple[str, bytes]] = []
+    for group in ordered:
+        current.extend(group)
+        if len(current) >= size:
+            batches.append(current)
+            current = []
+    return [*batches, current] if current else batches
+
+
+def _run(
+    worker: Worker, todo: dict[str, bytes], context: AnalysisContext, paths: dict[str, str]
+) -> dict[str, bytes]:
     """Analyze each content id once: in this process for a few files, else in a process pool."""
     results: dict[str, bytes] = {}
     if context.jobs <= 1 or len(todo) < _MIN_FILES_FOR_POOL:
@@ -120,11 +151,8 @@ def _run(worker: Worker, todo: dict[str, bytes], context: AnalysisContext) -> di
             results[cid] = worker(data)
             context.progress.advance()
         return results
-    # Largest files first, so no worker is left with one big file at the end; batches are
-    # collected as they finish so the progress bar moves steadily.
-    ordered = sorted(todo.items(), key=lambda item: (-len(item[1]), item[0]))
-    size = max(1, min(32, len(ordered) // (context.jobs * 8)))
-    batches = [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    # Batches are collected as they finish, so the progress bar moves steadily.
+    batches = _batches(todo, paths, max(1, min(32, len(todo) // (context.jobs * 8))))
     methods = multiprocessing.get_all_start_methods()
     mp_context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=context.jobs, mp_context=mp_context) as pool:

@@ -6,12 +6,14 @@ reason, never failed. A rule whose `requires` did not all pass is skipped too.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ctoaudit.model import REPO_SCOPE, AnalyzerResult, AnalyzerStatus, Measurement
 from ctoaudit.rules.model import (
     Finding,
+    Operator,
     Rule,
     RuleOutcome,
     RuleScope,
@@ -138,10 +140,21 @@ def _finding(rule: Rule, m: Measurement, message: str) -> Finding:
     )
 
 
+_HOLDS: dict[Operator, Callable[[float, float], bool]] = {
+    Operator.LT: operator.lt,
+    Operator.LE: operator.le,
+    Operator.GT: operator.gt,
+    Operator.GE: operator.ge,
+    Operator.EQ: operator.eq,
+    Operator.NE: operator.ne,
+}
+"""`Operator.holds` as C functions: rules over every function of a repository call it per item."""
+
+
 def _judge(
     rule: Rule, measured: list[Measurement], unit: str, *, with_findings: bool = True
 ) -> tuple[RuleOutcome, list[Finding]]:
-    holds, threshold = rule.operator.holds, rule.threshold
+    holds, threshold = _HOLDS[rule.operator], rule.threshold
     failing = _worst_first(rule, [m for m in measured if not holds(m.value, threshold)])
     if not failing:
         closest = min(measured, key=_badness(rule))
