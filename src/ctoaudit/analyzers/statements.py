@@ -40,8 +40,8 @@ _CLASS_HEAD = re.compile(r"(?:@[^\n]*\n)*class\b[^\n]*\n")
 _BODY_INDENT = re.compile(r"^([ \t]+)(?=[^\s#)\]}])", re.MULTILINE)
 _MAX_JOINS = 64
 """Failed cuts allowed in one file before it is left to a whole-file parse."""
-_MEMO_LIMIT = 64 * 1024 * 1024
-"""Characters of statement text the memo may hold before it starts over."""
+_MEMO_LIMIT = 16 * 1024 * 1024
+"""Characters of statement text the memo may hold before it starts over (each worker has one)."""
 
 
 @dataclass(frozen=True, slots=True)
