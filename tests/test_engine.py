@@ -203,3 +203,51 @@ def test_concurrent_runs_share_one_cache_safely(make_repo, tmp_path: Path) -> No
     assert outputs[0][0] == outputs[1][0] == outputs[2][0]
     again = subprocess.run(cmd, capture_output=True, env=env, check=True)
     assert again.stdout == outputs[0][0]
+
+
+def test_judging_is_cached_by_rule_set_and_result_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctoaudit.engine as engine_module  # noqa: PLC0415
+    from ctoaudit.rules.loader import default_ruleset  # noqa: PLC0415
+    from ctoaudit.snapshot import DirectorySnapshot  # noqa: PLC0415
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text(
+        "def f(x):\n" + "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12))
+    )
+    judged: list[str] = []
+    real_evaluate = engine_module.evaluate
+
+    def counting_evaluate(ruleset, results, **kwargs):  # type: ignore[no-untyped-def]
+        judged.append(ruleset.name)
+        return real_evaluate(ruleset, results, **kwargs)
+
+    monkeypatch.setattr(engine_module, "evaluate", counting_evaluate)
+    def audit_once(ruleset):  # type: ignore[no-untyped-def]
+        cache = SqliteCache(tmp_path / "cache")
+        try:
+            return run_audit(
+                DirectorySnapshot(project),
+                Settings(jobs=1),
+                {"complexity": ComplexityAnalyzer},
+                AuditOptions(cache=cache),
+                ruleset=ruleset,
+            )
+        finally:
+            cache.close()
+
+    rules = default_ruleset()
+    first = audit_once(rules)
+    second = audit_once(rules)
+    assert judged == ["default"]  # the second run read the judgement back
+    assert RenderFormat.JSON.to_renderer()(first) == RenderFormat.JSON.to_renderer()(second)
+    assert first.findings  # the 13-branch function fails CX101
+    changed = rules.model_copy(update={"ignored": {"CX101": "accepted"}})
+    third = audit_once(changed)
+    assert judged == ["default", "default"]  # another rule set is judged anew
+    assert "CX101" not in {f.rule_id for f in third.findings}
+    (project / "app.py").write_text("def f(x):\n    return x\n")
+    audit_once(rules)
+    assert len(judged) == 3  # other content is judged anew

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import traceback
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
+
+from pydantic import ValidationError
 
 from ctoaudit import __version__
 from ctoaudit.analyzers import (
@@ -20,7 +23,7 @@ from ctoaudit.analyzers import (
     discover_analyzers,
     order_by_requirements,
 )
-from ctoaudit.cache import NullCache, ResultCache, default_cache_dir
+from ctoaudit.cache import NullCache, ResultCache, cache_key, default_cache_dir
 from ctoaudit.config import Settings, load_settings, validate_analyzer_options
 from ctoaudit.errors import AnalysisError, ConfigError, SnapshotFileError, UsageError
 from ctoaudit.filemap import default_jobs
@@ -40,7 +43,7 @@ from ctoaudit.rules.loader import (
     load_ruleset_file,
     load_ruleset_text,
 )
-from ctoaudit.rules.model import RuleSet, RuleSetInfo, Score
+from ctoaudit.rules.model import Judgement, RuleSet, RuleSetInfo, Score
 from ctoaudit.scoring import compute_score
 from ctoaudit.snapshot import RepoSnapshot, matches_any, open_snapshot
 
@@ -232,7 +235,7 @@ def run_audit(
         generated_at=opts.clock() if opts.timestamps else None,
         timings=timings if opts.timestamps else None,
     )
-    return judge(report, ruleset, opts.memo) if ruleset is not None else report
+    return judge(report, ruleset, opts.memo, opts.cache) if ruleset is not None else report
 
 
 SORTED_MEMO = "engine.sorted"
@@ -266,30 +269,70 @@ def _canonical(result: AnalyzerResult, memo: dict[str, object]) -> AnalyzerResul
 
 
 def judge(
-    report: AuditReport, ruleset: RuleSet, memo: dict[str, object] | None = None
+    report: AuditReport,
+    ruleset: RuleSet,
+    memo: dict[str, object] | None = None,
+    cache: ResultCache | None = None,
 ) -> AuditReport:
     """The report with the rule set's outcomes, findings, score and proposals filled in.
 
-    With a `memo`, the same rule set and result objects are judged once: judging is pure.
+    Judging is pure: with a `memo`, the same rule set and result objects are judged once per
+    process; with a `cache`, results whose analyzers name their content (`content_key`) are judged
+    once per rule set across runs.
     """
     table = _identity_memo(memo, JUDGED_MEMO) if memo is not None else {}
     results = tuple(report.analyzers.values())
     key = (id(ruleset), *(id(r) for r in results), *map(hash, report.analyzers))
     known = table.get(key)
     if known is None:
-        evaluation = evaluate(ruleset, report.analyzers)
-        update = {
+        known = (ruleset, results, _judgement(report, ruleset, cache))
+        table[key] = known  # the objects stay alive while their ids are keys
+    judgement = cast("Judgement", known[2])
+    return report.model_copy(
+        update={
             "ruleset": RuleSetInfo(
                 name=ruleset.name, version=ruleset.version, sources=ruleset.sources
             ),
-            "outcomes": evaluation.outcomes,
-            "findings": evaluation.findings,
-            "score": compute_score(evaluation.outcomes, ruleset.families),
-            "proposals": propose(ruleset, evaluation),
+            "outcomes": judgement.outcomes,
+            "findings": judgement.findings,
+            "score": judgement.score,
+            "proposals": judgement.proposals,
         }
-        known = (ruleset, results, update)  # the objects stay alive while their ids are keys
-        table[key] = known
-    return report.model_copy(update=known[2])
+    )
+
+
+def _judgement(report: AuditReport, ruleset: RuleSet, cache: ResultCache | None) -> Judgement:
+    stored_key = _judgement_key(report, ruleset) if cache is not None else None
+    if cache is not None and stored_key is not None:
+        stored = cache.get_many([stored_key]).get(stored_key)
+        if stored is not None:
+            try:
+                return Judgement.model_validate_json(stored)
+            except ValidationError:
+                pass  # written by another build of this version: judge again, store anew
+    evaluation = evaluate(ruleset, report.analyzers)
+    judgement = Judgement(
+        outcomes=evaluation.outcomes,
+        findings=evaluation.findings,
+        score=compute_score(evaluation.outcomes, ruleset.families),
+        proposals=propose(ruleset, evaluation),
+    )
+    if cache is not None and stored_key is not None:
+        cache.put_many({stored_key: judgement.model_dump_json().encode()})
+    return judgement
+
+
+def _judgement_key(report: AuditReport, ruleset: RuleSet) -> str | None:
+    """A key for judging these results by this rule set, or None when a result has no content key."""
+    parts = []
+    for name, result in sorted(report.analyzers.items()):
+        if result.content_key is None:
+            return None
+        parts.append(f"{name}={result.content_key}")
+    rules = hashlib.sha256(ruleset.model_dump_json().encode()).hexdigest()
+    return cache_key(
+        "judgement", __version__, rules, hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    )
 
 
 SCORED_MEMO = "engine.scored"

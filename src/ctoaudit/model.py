@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, JsonValue
+from pydantic import Field, JsonValue, PrivateAttr
 
 from ctoaudit.frozen import Frozen
 from ctoaudit.rules.model import Finding, Proposal, RuleOutcome, RuleSetInfo, Score
@@ -127,6 +127,30 @@ class AnalyzerResult(Frozen):
     measurements: list[Measurement] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
     skips: list[Skip] = Field(default_factory=list)
+    _content_key: str | None = PrivateAttr(default=None)
+
+    @property
+    def content_key(self) -> str | None:
+        """An id of everything the result was computed from, when its analyzer can name one.
+
+        Equal keys mean equal results, so work derived from results (judging them by a rule set)
+        can be cached by it. Not part of the JSON.
+        """
+        return self._content_key
+
+    def __eq__(self, other: object) -> bool:
+        # The content key says where a result came from; equal results are equal without it.
+        if not isinstance(other, AnalyzerResult):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment] # lists inside: never hashable
+
+    def keyed(self, content_key: str) -> AnalyzerResult:
+        """A copy that carries `content_key` (see there)."""
+        copy = self.model_copy()
+        copy._content_key = content_key  # noqa: SLF001 - our own private attribute, on our copy
+        return copy
 
     def sorted(self) -> AnalyzerResult:
         """Copy with every list in its canonical order, so JSON output is deterministic."""

@@ -412,6 +412,8 @@ class ComplexityAnalyzer:
             result = self._assemble(outcomes, _memo(context, FILES_MEMO), options_id)
             if persist:
                 context.cache.put_many({whole_key: result.model_dump_json().encode()})
+        # The tree key names everything the result comes from: judging it can be cached by it.
+        result = result.keyed(whole_key)
         results[whole_key] = result
         return result
 

@@ -308,6 +308,15 @@ class Proposal(Frozen):
     )
 
 
+class Judgement(Frozen):
+    """What judging results by a rule set adds to a report; cached by rule set and result keys."""
+
+    outcomes: list[RuleOutcome]
+    findings: list[Finding]
+    score: Score
+    proposals: list[Proposal]
+
+
 class RuleSetInfo(Frozen):
     """Which rule set judged a report."""
 
