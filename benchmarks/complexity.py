@@ -137,9 +137,11 @@ def cross_check(report: dict, radon_cc: dict, radon_mi: dict) -> tuple[int, int,
 
 
 IN_PROCESS = """
-import json, statistics, sys, time
+import gc, json, statistics, sys, time
 from pathlib import Path
 from ctoaudit.cache import SqliteCache
+from ctoaudit.cli import GC_THRESHOLDS
+gc.set_threshold(*GC_THRESHOLDS)  # as the command line does
 from ctoaudit.engine import AuditOptions, AuditRequest, audit
 tree, cache_dir, runs = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 request = AuditRequest(target=tree, overrides={"enable": ["complexity"]}, cache_dir=cache_dir)

@@ -251,3 +251,64 @@ def test_judging_is_cached_by_rule_set_and_result_content(
     (project / "app.py").write_text("def f(x):\n    return x\n")
     audit_once(rules)
     assert len(judged) == 3  # other content is judged anew
+
+
+def test_files_whose_stamp_is_unchanged_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import ctoaudit.snapshot as snapshot_module  # noqa: PLC0415
+    from ctoaudit.snapshot import DirectorySnapshot  # noqa: PLC0415
+
+    # Files in a test are seconds old at most: let "settled" mean "not changed since the listing".
+    monkeypatch.setattr(snapshot_module, "SETTLED_SECONDS", 0)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "a.py").write_text("def a(x):\n    return x or 1\n")
+    (project / "b.py").write_text("def b(x):\n    return x\n")
+    time.sleep(0.01)
+    reads: list[str] = []
+
+    class CountingSnapshot(DirectorySnapshot):
+        def read_bytes(self, entry):  # type: ignore[no-untyped-def]
+            reads.append(entry.path)
+            return super().read_bytes(entry)
+
+    def audit_once() -> AnalyzerResult:
+        cache = SqliteCache(tmp_path / "cache")
+        try:
+            report = run_audit(
+                CountingSnapshot(project),
+                Settings(jobs=1),
+                {"complexity": ComplexityAnalyzer},
+                AuditOptions(cache=cache),
+            )
+        finally:
+            cache.close()
+        return report.analyzers["complexity"]
+
+    first = audit_once()
+    assert sorted(reads) == ["a.py", "b.py"]
+    reads.clear()
+    second = audit_once()
+    assert reads == []  # both stamps were seen: no read, no hash
+    assert second == first
+    # Same size, other bytes, and the old modification time put back: the change time still
+    # moves, so the stamp differs and the file is read again.
+    before = (project / "a.py").stat()
+    (project / "a.py").write_text("def a(x):\n    return x + 11\n")  # cc 2 -> 1
+    os.utime(project / "a.py", ns=(before.st_atime_ns, before.st_mtime_ns))
+    time.sleep(0.01)
+    third = audit_once()
+    assert reads == ["a.py"]
+    assert third != first
+
+
+def test_files_changed_just_before_the_listing_get_no_stamp(tmp_path: Path) -> None:
+    from ctoaudit.snapshot import DirectorySnapshot  # noqa: PLC0415
+
+    (tmp_path / "fresh.py").write_text("x = 1\n")
+    [entry] = DirectorySnapshot(tmp_path).files()
+    assert entry.stamp is None  # within SETTLED_SECONDS of the listing: may still change unseen

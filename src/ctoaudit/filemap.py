@@ -79,27 +79,33 @@ def map_files(
 ) -> list[FileOutcome]:
     """Results for every entry, in the entries' order, analyzing each distinct content at most once.
 
-    Commits know each blob id without reading, so cache hits there cost no read at all; working-tree
-    files are read and hashed first. Only contents missing from the cache reach the worker.
+    Commits know each blob id without reading, so cache hits there cost no read at all; so do files
+    on disk whose stamp was seen before. Other files are read and hashed first. Only contents
+    missing from the cache reach the worker.
     """
 
     def key_of(content_id: str) -> str:
         return cache_key(analyzer, version, options, content_id)
 
     outcomes: dict[str, FileOutcome] = {}
-    hits = context.cache.get_many(key_of(e.blob_id) for e in entries if e.blob_id)
+    known = _known_ids(context, entries)
+    hits = context.cache.get_many(key_of(cid) for cid in known.values())
     read: list[tuple[FileEntry, str, bytes]] = []
     for entry in entries:
-        cached = hits.get(key_of(entry.blob_id)) if entry.blob_id else None
+        cid = known.get(entry.path)
+        cached = hits.get(key_of(cid)) if cid else None
         reason = _size_skip(entry.size, context.settings.max_file_bytes)
         if cached is not None or reason is not None:
-            outcomes[entry.path] = FileOutcome(entry, cached, reason, entry.blob_id)
+            outcomes[entry.path] = FileOutcome(entry, cached, reason, cid)
             continue
         data, reason = _read(context, entry)
         if data is None:
             outcomes[entry.path] = FileOutcome(entry, None, reason)
         else:
             read.append((entry, entry.blob_id or blob_id(data), data))
+    context.cache.put_many(
+        {_stamp_key(e.path, e.stamp): cid.encode() for e, cid, _ in read if e.stamp is not None}
+    )
     hits = context.cache.get_many(key_of(cid) for _, cid, _ in read)
     todo = {cid: data for _, cid, data in read if key_of(cid) not in hits}
 
@@ -139,6 +145,23 @@ def _batches(
             batches.append(current)
             current = []
     return [*batches, current] if current else batches
+
+
+def _stamp_key(path: str, stamp: str) -> str:
+    return cache_key("stamp", "1", "", f"{path}\x1f{stamp}")
+
+
+def _known_ids(context: AnalysisContext, entries: Sequence[FileEntry]) -> dict[str, str]:
+    """Content ids known without reading: from git, or from the stamp of an unchanged file.
+
+    A file on disk whose stamp (inode, size and times) was seen before has the content id it had
+    then, as the git index knows unchanged files.
+    """
+    known = {e.path: e.blob_id for e in entries if e.blob_id}
+    stamped = {_stamp_key(e.path, e.stamp): e.path for e in entries if not e.blob_id and e.stamp}
+    for key, value in context.cache.get_many(stamped).items():
+        known[stamped[key]] = value.decode("ascii", "replace")
+    return known
 
 
 def _run(

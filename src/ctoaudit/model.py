@@ -128,6 +128,7 @@ class AnalyzerResult(Frozen):
     facts: list[Fact] = Field(default_factory=list)
     skips: list[Skip] = Field(default_factory=list)
     _content_key: str | None = PrivateAttr(default=None)
+    _in_order: bool = PrivateAttr(default=False)
 
     @property
     def content_key(self) -> str | None:
@@ -152,9 +153,20 @@ class AnalyzerResult(Frozen):
         copy._content_key = content_key  # noqa: SLF001 - our own private attribute, on our copy
         return copy
 
+    def in_order(self) -> AnalyzerResult:
+        """A copy that `sorted()` returns as it is, for lists known to be in canonical order.
+
+        Putting 20,000 measurements in order again was a tenth of a warm audit.
+        """
+        copy = self.model_copy()
+        copy._in_order = True  # noqa: SLF001 - our own private attribute, on our copy
+        return copy
+
     def sorted(self) -> AnalyzerResult:
         """Copy with every list in its canonical order, so JSON output is deterministic."""
-        return self.model_copy(
+        if self._in_order:
+            return self
+        copy = self.model_copy(
             update={
                 "metrics": sorted(self.metrics, key=lambda m: m.key),
                 "measurements": _measurements_in_order(self.measurements),
@@ -162,6 +174,8 @@ class AnalyzerResult(Frozen):
                 "skips": sorted(self.skips, key=Skip.sort_key),
             }
         )
+        copy._in_order = True  # noqa: SLF001 - our own private attribute, on our copy
+        return copy
 
     def repo_value(self, metric: str) -> float | None:
         """The repository-wide value of `metric`, or None when it was not measured."""

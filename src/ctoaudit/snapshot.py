@@ -16,13 +16,13 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
 
 from ctoaudit.errors import SnapshotError, SnapshotFileError, TargetError
 from ctoaudit.model import TargetInfo, TargetKind
@@ -67,14 +67,33 @@ class EntryKind(StrEnum):
     SUBMODULE = "submodule"
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """One path in a snapshot. `blob_id` is git's object id when it is known without reading."""
+class FileEntry(NamedTuple):
+    """One path in a snapshot. `blob_id` is git's object id when it is known without reading.
+
+    A named tuple: immutable like a frozen dataclass, and three times cheaper to create (a trend
+    lists tens of thousands of entries).
+    """
 
     path: str
     size: int
     kind: EntryKind = EntryKind.FILE
     blob_id: str | None = None
+    stamp: str | None = None
+    """For a file on disk: device, inode, size, modification and change time, when the file was
+    last changed more than SETTLED_SECONDS before it was listed. Until the file changes again its
+    stamp stays the same, and any change (a write sets both times to now) gives another stamp, so a
+    stamp seen before names the same bytes: the content cache can skip reading and hashing it."""
+
+
+SETTLED_SECONDS = 2
+"""A file changed more recently than this may change again within the clock's granularity without
+its times moving on (git calls such index entries racily clean): it gets no stamp."""
+
+
+def _stamp(st: os.stat_result, listed_ns: int) -> str | None:
+    if listed_ns - max(st.st_mtime_ns, st.st_ctime_ns) <= SETTLED_SECONDS * 1_000_000_000:
+        return None
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 class RepoSnapshot(Protocol):
@@ -167,7 +186,7 @@ def _read_file(root: Path, entry: FileEntry) -> bytes:
         raise SnapshotFileError(f"cannot read: {exc.strerror or exc}") from None
 
 
-def _lstat_entry(root: Path, rel: str) -> FileEntry | None:
+def _lstat_entry(root: Path, rel: str, listed_ns: int) -> FileEntry | None:
     try:
         st = (root / rel).lstat()
     except OSError:
@@ -178,7 +197,7 @@ def _lstat_entry(root: Path, rel: str) -> FileEntry | None:
         return FileEntry(rel, 0, EntryKind.SUBMODULE)
     if not stat.S_ISREG(st.st_mode):
         return None
-    return FileEntry(rel, st.st_size)
+    return FileEntry(rel, st.st_size, stamp=_stamp(st, listed_ns))
 
 
 class DirectorySnapshot:
@@ -205,25 +224,29 @@ class DirectorySnapshot:
         if self._files is None:
             found: list[FileEntry] = []
             pending = [""]
+            listed_ns = time.time_ns()
             while pending:
                 rel_dir = pending.pop()
-                self._scan(rel_dir, found, pending)
+                self._scan(rel_dir, found, pending, listed_ns)
             self._files = sorted(found, key=lambda e: e.path)
         return self._files
 
-    def _scan(self, rel_dir: str, found: list[FileEntry], pending: list[str]) -> None:
+    def _scan(
+        self, rel_dir: str, found: list[FileEntry], pending: list[str], listed_ns: int
+    ) -> None:
         try:
             # A string join: pathlib costs more than the scan itself on trees of thousands of folders.
             with os.scandir(os.path.join(self._root, rel_dir)) as entries:  # noqa: PTH118
-                for item in entries:
-                    rel = rel_dir + item.name
-                    if item.is_symlink():
-                        found.append(FileEntry(rel, 0, EntryKind.SYMLINK))
+                for item in entries:  # most entries are files: test for those first
+                    if item.is_file(follow_symlinks=False):
+                        st = item.stat(follow_symlinks=False)
+                        stamp = _stamp(st, listed_ns)
+                        found.append(FileEntry(rel_dir + item.name, st.st_size, stamp=stamp))
                     elif item.is_dir(follow_symlinks=False):
                         if not matches_any(item.name, self._excludes):
-                            pending.append(rel + "/")
-                    elif item.is_file(follow_symlinks=False):
-                        found.append(FileEntry(rel, item.stat(follow_symlinks=False).st_size))
+                            pending.append(rel_dir + item.name + "/")
+                    elif item.is_symlink():
+                        found.append(FileEntry(rel_dir + item.name, 0, EntryKind.SYMLINK))
         except OSError as exc:
             self._warnings.append(
                 f"cannot list folder {rel_dir or '.'}: {exc.strerror or exc}; its files were skipped"
@@ -311,7 +334,10 @@ class WorkingTreeSnapshot:
                 "--exclude-standard",
             )  # fmt: skip
             names = sorted({n for n in out.split("\0") if n})
-            self._files = [e for name in names if (e := _lstat_entry(self._root, name)) is not None]
+            listed_ns = time.time_ns()
+            self._files = [
+                e for name in names if (e := _lstat_entry(self._root, name, listed_ns)) is not None
+            ]
         return self._files
 
     def read_bytes(self, entry: FileEntry) -> bytes:

@@ -407,9 +407,10 @@ class ComplexityAnalyzer:
         persist = MANY_TREES not in context.memo
         cached = context.cache.get_many([whole_key]).get(whole_key) if persist else None
         if cached is not None:
-            result = AnalyzerResult.model_validate_json(cached)
+            # stored in canonical order (below), and JSON keeps the order of lists
+            result = AnalyzerResult.model_validate_json(cached).in_order()
         else:
-            result = self._assemble(outcomes, _memo(context, FILES_MEMO), options_id)
+            result = self._assemble(outcomes, _memo(context, FILES_MEMO), options_id).sorted()
             if persist:
                 context.cache.put_many({whole_key: result.model_dump_json().encode()})
         # The tree key names everything the result comes from: judging it can be cached by it.
@@ -447,7 +448,6 @@ class ComplexityAnalyzer:
             analyzed.append(data)
             measurements.extend(per_file)
         measurements.extend(_MEASUREMENTS.validate_python(_repo_measurements(analyzed, len(skips))))
-        measurements.sort(key=lambda m: (m.metric, m.path or "", m.scope, m.line or 0))
         return AnalyzerResult.model_validate(
             {
                 "name": self.name,

@@ -6,6 +6,7 @@ importing every command's dependencies cost a fixed tenth of a second or more on
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from collections.abc import Iterable
@@ -81,6 +82,14 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(name)
 
 
+GC_THRESHOLDS = (50_000, 20, 100)
+"""Cycle-collector thresholds for a CLI run. An audit builds hundreds of thousands of small objects
+that hold no cycles (measurements, AST nodes, parsed config); with the default thresholds the
+collector scans them all many times over, a fifth of a warm audit's time. The process is short-lived,
+so collecting cycles less often costs little memory."""
+
+
 def main() -> None:
     """Console-script entry point."""
+    gc.set_threshold(*GC_THRESHOLDS)
     build_app(_requested(sys.argv[1:]))()
