@@ -54,13 +54,27 @@ def _write(value: Any, level: int, out: list[str]) -> None:  # noqa: ANN401 - an
     out.append("[")
     if _is_flat(value[0]):
         # Lists hold records of one shape: when the first is flat, all are, and each gets its line.
-        sep = ",\n" + inner
-        out.append("\n" + inner + sep.join(map(_COMPACT.encode, value)))
+        out.append("\n" + inner + _records(value, ",\n" + inner))
     else:
         for index, item in enumerate(value):
             out.append(("," if index else "") + "\n" + inner)
             _write(item, level + 1, out)
     out.append("\n" + _INDENT * level + "]")
+
+
+def _records(items: list[Any], separator: str) -> str:
+    """Flat items, each encoded on its own, joined by `separator`.
+
+    Encoding the whole list in one call of the C encoder and cutting it where one record ends and
+    the next begins is several times faster than one call per record (a report has tens of
+    thousands). The cut is only made when every `}, {` in the text is such a boundary, which the
+    count shows; otherwise (say a label that contains `}, {`) records are encoded one by one.
+    """
+    if isinstance(items[0], dict):
+        text = _COMPACT.encode(items)
+        if text.count("}, {") == len(items) - 1:
+            return text[1:-1].replace("}, {", "}" + separator + "{")
+    return separator.join(map(_COMPACT.encode, items))
 
 
 def dumps(data: Any) -> str:  # noqa: ANN401 - any JSON value
