@@ -271,3 +271,32 @@ def test_rules_flag_scores_every_revision_with_that_rule_set(
         assert run["ruleset"]["name"] == "default-cx"
         assert [f["family"] for f in run["score"]["families"]] == ["CX"]
         assert point["score"] == run["score"]["overall"]
+
+
+def test_trend_collects_each_tooling_file_version_once_and_matches_run_ref(
+    make_repo: Callable[..., GitRepo], cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctoaudit.analyzers.tooling as tooling_module  # noqa: PLC0415
+
+    repo = make_repo()
+    workflow = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+    repo.commit({".github/workflows/ci.yml": workflow, "pyproject.toml": "[tool.ruff]\n"})
+    repo.commit({"app.py": "x = 1\n"})
+    repo.commit({"pyproject.toml": "[tool.ruff]\nline-length = 100\n"})
+    collected: list[str] = []
+    real = tooling_module._collect_one
+
+    def counting(context, entry, collector):  # type: ignore[no-untyped-def]
+        collected.append(entry.path)
+        return real(context, entry, collector)
+
+    monkeypatch.setattr(tooling_module, "_collect_one", counting)
+    result = cli("trend", str(repo.path), "--last", "3", "-f", "json", "--analyzers", "tooling")
+    assert result.exit_code == 0, result.stderr
+    # the workflow never changed: read once; pyproject.toml has two versions
+    assert sorted(collected) == [".github/workflows/ci.yml", "pyproject.toml", "pyproject.toml"]
+    points = json.loads(result.stdout)["points"]
+    for point in points:
+        run = cli("run", str(repo.path), "--ref", point["commit"], "-f", "json", "--analyzers", "tooling")
+        assert run.exit_code == 0, run.stderr
+        assert point["metrics"] == repo_figures(json.loads(run.stdout))

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from ctoaudit.analyzers import AnalysisContext
+from ctoaudit.analyzers import MANY_TREES, AnalysisContext
 from ctoaudit.errors import ConfigError, SnapshotFileError
 from ctoaudit.model import (
     AnalyzerResult,
@@ -40,7 +40,7 @@ from ctoaudit.tooling.catalogue import (
     builtin_catalogue,
     customize,
 )
-from ctoaudit.tooling.collectors import collector_for
+from ctoaudit.tooling.collectors import Collector, collector_for
 from ctoaudit.tooling.detect import ToolUse, detect_tools
 from ctoaudit.tooling.evidence import Collected, FileRef, PythonVersion
 from ctoaudit.tooling.parsing import ParseError, decode_text
@@ -94,14 +94,25 @@ class ToolingOptions(BaseModel):
 
     def catalogue(self) -> Catalogue:
         """The built-in catalogue with these options' tools, overrides and removals applied."""
-        return customize(
-            builtin_catalogue(),
-            tools=[dict(t) for t in self.tools],
-            overrides=self.overrides,
-            categories=self.categories,
-            disable=self.disable,
-            source="catalogue options",
-        )
+        # Options are validated, and the catalogue built, once per audit; a trend audits hundreds
+        # of revisions that mostly share their options.
+        key = self.model_dump_json(include={"tools", "overrides", "categories", "disable"})
+        built = _CATALOGUES.get(key)
+        if built is None:
+            built = customize(
+                builtin_catalogue(),
+                tools=[dict(t) for t in self.tools],
+                overrides=self.overrides,
+                categories=self.categories,
+                disable=self.disable,
+                source="catalogue options",
+            )
+            _CATALOGUES[key] = built
+        return built
+
+
+_CATALOGUES: dict[str, Catalogue] = {}
+"""Customized catalogues by the options that shape them (a failed one raises each time)."""
 
 
 LOWER, HIGHER, INFO = Direction.LOWER, Direction.HIGHER, Direction.INFO
@@ -202,6 +213,9 @@ def _collect(
     skips: list[Skip] = []
     read = 0
     limit = min(limit, context.settings.max_file_bytes)
+    # Within one process auditing many trees (trend), a file version is collected once: its
+    # evidence depends on its path and bytes only.
+    seen = _collected_memo(context)
     for entry in entries:
         collector = collector_for(entry.path)
         if collector is None:
@@ -211,17 +225,38 @@ def _collect(
             reason = f"file is {entry.size:,} bytes, over the {limit:,}-byte limit for configuration files"
             skips.append(Skip(analyzer=NAME, path=entry.path, reason=reason))
             continue
-        try:
-            text = decode_text(context.snapshot.read_bytes(entry))
-            collected.append(collector(entry.path, text))
-        except (ParseError, SnapshotFileError) as exc:
-            skips.append(Skip(analyzer=NAME, path=entry.path, reason=str(exc)))
-        except RecursionError:
-            skips.append(Skip(analyzer=NAME, path=entry.path, reason="nested too deeply to parse"))
-        except Exception as exc:  # noqa: BLE001 - a collector bug on one odd file must not lose the rest
-            reason = f"could not read its structure: {type(exc).__name__}: {exc}"
-            skips.append(Skip(analyzer=NAME, path=entry.path, reason=reason))
+        key = (entry.path, entry.blob_id) if entry.blob_id and seen is not None else None
+        found = seen.get(key) if seen is not None and key else None
+        if found is None:
+            found = _collect_one(context, entry, collector)
+            if seen is not None and key:
+                seen[key] = found
+        if isinstance(found, Collected):
+            collected.append(found)
+        else:
+            skips.append(Skip(analyzer=NAME, path=entry.path, reason=found))
     return collected, skips, read
+
+
+def _collected_memo(context: AnalysisContext) -> dict[tuple[str, str], Collected | str] | None:
+    if MANY_TREES not in context.memo:
+        return None
+    table = context.memo.setdefault("tooling.collected", {})
+    return table if isinstance(table, dict) else None
+
+
+def _collect_one(
+    context: AnalysisContext, entry: FileEntry, collector: Collector
+) -> Collected | str:
+    """What the file's collector finds in it, or why it could not be read."""
+    try:
+        return collector(entry.path, decode_text(context.snapshot.read_bytes(entry)))
+    except (ParseError, SnapshotFileError) as exc:
+        return str(exc)
+    except RecursionError:
+        return "nested too deeply to parse"
+    except Exception as exc:  # noqa: BLE001 - a collector bug on one odd file must not lose the rest
+        return f"could not read its structure: {type(exc).__name__}: {exc}"
 
 
 def _tool_measurements(uses: dict[str, ToolUse]) -> list[Measurement]:

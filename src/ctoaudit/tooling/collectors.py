@@ -7,6 +7,7 @@ the audited repository is executed.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Callable
 
 from ctoaudit.tooling.ci import (
@@ -93,6 +94,7 @@ ROOT_ONLY = frozenset(
 """Project files read only at the repository root, so vendored or example projects do not count."""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def collector_for(path: str) -> Collector | None:
     """The collector for a repository path, or None when the file holds no tool evidence we read."""
     name = path.rsplit("/", 1)[-1]
