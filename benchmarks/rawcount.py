@@ -14,17 +14,15 @@ import argparse
 import subprocess
 import sys
 import sysconfig
-import tarfile
 import time
 from pathlib import Path
 
 from radon.raw import analyze
 
+from complexity import fetch_django  # the same download, in benchmarks/
+
 from ctoaudit.analyzers import rawcount
 from ctoaudit.analyzers.rawcount import RawCounts
-
-WORK = Path(__file__).resolve().parent / ".work"
-DJANGO = "django==5.1.4"
 
 
 def stdlib_sources(root: Path) -> list[tuple[str, str]]:
@@ -46,31 +44,7 @@ def _read_tree(root: Path) -> list[tuple[str, str]]:
 
 def django_root(given: Path | None) -> Path:
     """Django's unpacked sdist, downloaded into benchmarks/.work unless given."""
-    if given is not None:
-        return given
-    existing = sorted(WORK.glob("[Dd]jango-5.1.4"))
-    if existing:
-        return existing[0]
-    WORK.mkdir(exist_ok=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            DJANGO,
-            "-d",
-            str(WORK),
-        ],
-        check=True,
-    )
-    with tarfile.open(next(WORK.glob("[Dd]jango-5.1.4.tar.gz"))) as archive:
-        archive.extractall(WORK, filter="data")
-    return next(WORK.glob("[Dd]jango-5.1.4"))
+    return given if given is not None else fetch_django().parent
 
 
 def history_sources(repo: Path, commits: int) -> list[tuple[str, str]]:

@@ -73,17 +73,13 @@ class Halstead:
 
 
 def halstead_total(pieces: Sequence[Halstead]) -> HalsteadReport:
-    """Radon's report for the union of the pieces, through radon's own formulas."""
-    operators: set[str] = set()
-    values: set[Any] = set()
-    for piece in pieces:
-        operators |= piece.operators_seen
-        values |= piece.value_operands
+    """The report radon gives for the union of the pieces, through radon's own formulas."""
+    total = _union(pieces)
     counts = SimpleNamespace(
-        distinct_operators=len(operators),
-        distinct_operands=len(values) + sum(p.node_operands for p in pieces),
-        operators=sum(p.operators for p in pieces),
-        operands=sum(p.operands for p in pieces),
+        distinct_operators=len(total.operators_seen),
+        distinct_operands=len(total.value_operands) + total.node_operands,
+        operators=total.operators,
+        operands=total.operands,
     )
     report: HalsteadReport = halstead_visitor_report(counts)
     return report
@@ -383,7 +379,8 @@ def _assemble_class(
     return Statement(0, (), (cls,), _union(halstead), raw)
 
 
-def _union(pieces: list[Halstead]) -> Halstead:
+def _union(pieces: Sequence[Halstead]) -> Halstead:
+    """One piece's worth of operators and operands for all of them: sets united, counts summed."""
     operators: set[str] = set()
     values: set[Any] = set()
     for piece in pieces:
