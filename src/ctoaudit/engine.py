@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import time
 import traceback
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
@@ -238,34 +238,33 @@ def run_audit(
     return judge(report, ruleset, opts.memo, opts.cache) if ruleset is not None else report
 
 
-SORTED_MEMO = "engine.sorted"
-"""Key in `AuditOptions.memo`: canonical copies of results, by the identity of the result."""
-JUDGED_MEMO = "engine.judged"
-"""Key in `AuditOptions.memo`: judgements, by the identities of the rule set and the results."""
+T = TypeVar("T")
 
 
-def _identity_memo(memo: dict[str, object], key: str) -> dict[tuple[int, ...], Any]:
-    table = memo.get(key)
-    if not isinstance(table, dict):
-        table = {}
-        memo[key] = table
-    return table
+def once_per_objects(
+    memo: dict[str, object] | None, table: str, objects: Sequence[object], make: Callable[[], T]
+) -> T:
+    """`make()`, computed once per identity of `objects` within one run (the memo's lifetime).
+
+    Analyzers hand back the very same result object for an unchanged input within one process (a
+    trend audits hundreds of revisions, most of which share their trees), and work derived from it
+    (sorting, judging, scoring) is pure. The memo keeps the objects alive, so their identities
+    cannot be reused by others while they are keys. Without a memo, `make()` runs each time.
+    """
+    if memo is None:
+        return make()
+    known = memo.setdefault(table, {})
+    assert isinstance(known, dict)  # noqa: S101 - tables under these names are only made here
+    key = tuple(id(o) for o in objects)
+    found = known.get(key)
+    if found is None:
+        found = known[key] = (tuple(objects), make())
+    return cast("T", found[1])
 
 
 def _canonical(result: AnalyzerResult, memo: dict[str, object]) -> AnalyzerResult:
-    """`result.sorted()`, once per result object.
-
-    Analyzers hand back the very same object for an unchanged input within one process (a trend
-    audits hundreds of revisions, most of which share their trees); sorting its thousands of
-    measurements again for each would cost more than the audit. The table keeps the object alive,
-    so its identity cannot be reused by another.
-    """
-    table = _identity_memo(memo, SORTED_MEMO)
-    known = table.get((id(result),))
-    if known is None:
-        known = (result, result.sorted())
-        table[(id(result),)] = known
-    return cast("AnalyzerResult", known[1])
+    """`result.sorted()`, once per result object."""
+    return once_per_objects(memo, "engine.sorted", [result], result.sorted)
 
 
 def judge(
@@ -280,14 +279,12 @@ def judge(
     process; with a `cache`, results whose analyzers name their content (`content_key`) are judged
     once per rule set across runs.
     """
-    table = _identity_memo(memo, JUDGED_MEMO) if memo is not None else {}
-    results = tuple(report.analyzers.values())
-    key = (id(ruleset), *(id(r) for r in results), *map(hash, report.analyzers))
-    known = table.get(key)
-    if known is None:
-        known = (ruleset, results, _judgement(report, ruleset, cache))
-        table[key] = known  # the objects stay alive while their ids are keys
-    judgement = cast("Judgement", known[2])
+    judgement = once_per_objects(
+        memo,
+        "engine.judged",
+        [ruleset, *report.analyzers, *report.analyzers.values()],
+        lambda: _judgement(report, ruleset, cache),
+    )
     return report.model_copy(
         update={
             "ruleset": RuleSetInfo(
@@ -335,24 +332,19 @@ def _judgement_key(report: AuditReport, ruleset: RuleSet) -> str | None:
     )
 
 
-SCORED_MEMO = "engine.scored"
-"""Key in `AuditOptions.memo`: scores, by the identities of the rule set and the results."""
-
-
 def score_of(report: AuditReport, ruleset: RuleSet, memo: dict[str, object]) -> Score:
     """The score `judge` would give the report, without its findings and proposals (for `trend`).
 
     The same rule set and result objects are scored once: scoring is pure.
     """
-    table = _identity_memo(memo, SCORED_MEMO)
-    results = tuple(report.analyzers.values())
-    key = (id(ruleset), *(id(r) for r in results), *map(hash, report.analyzers))
-    known = table.get(key)
-    if known is None:
+
+    def score() -> Score:
         outcomes = evaluate(ruleset, report.analyzers, with_findings=False).outcomes
-        known = (ruleset, results, compute_score(outcomes, ruleset.families))
-        table[key] = known
-    return cast("Score", known[2])
+        return compute_score(outcomes, ruleset.families)
+
+    return once_per_objects(
+        memo, "engine.scored", [ruleset, *report.analyzers, *report.analyzers.values()], score
+    )
 
 
 @dataclass(frozen=True)

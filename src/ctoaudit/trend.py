@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -33,6 +33,7 @@ from ctoaudit.engine import (
     choose_analyzers,
     load_request_ruleset,
     load_snapshot_settings,
+    once_per_objects,
     read_root_file,
     run_audit,
     score_of,
@@ -272,18 +273,11 @@ class _SettingsBySource:
         return self._loaded[key]
 
 
-REPO_VALUES_MEMO = "trend.repo_values"
-
-
 def _repo_values(result: AnalyzerResult, options: AuditOptions) -> list[tuple[str, float]]:
     """The result's repository-level figures, collected once per result object (revisions share)."""
-    table = options.memo.setdefault(REPO_VALUES_MEMO, {})
-    assert isinstance(table, dict)  # noqa: S101 - only this module writes the key
-    known = table.get(id(result))
-    if known is None:
-        # the result is kept with its figures, so its id cannot be reused by another object
-        known = table[id(result)] = (result, sorted(result.repo_values().items()))
-    return cast("list[tuple[str, float]]", known[1])
+    return once_per_objects(
+        options.memo, "trend.repo_values", [result], lambda: sorted(result.repo_values().items())
+    )
 
 
 def _point(snapshot: CommitSnapshot, when: int, options: AuditOptions,
