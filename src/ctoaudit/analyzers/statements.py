@@ -189,9 +189,7 @@ def _cuts(text: str, starts: list[int], indent: int = 0) -> list[int]:
     return cuts
 
 
-def _pieces(
-    text: str, cuts: list[int], make: Callable[[str, int], object | None]
-) -> list[tuple[object, int]]:
+def _pieces(text: str, cuts: list[int], make: Callable[[str], object]) -> list[tuple[object, int]]:
     """(piece, first offset) for each run of text between cuts, joining runs that do not parse."""
     bounds = [*cuts, len(text)]
     found: list[tuple[object, int]] = []
@@ -200,7 +198,7 @@ def _pieces(
     while i < len(cuts):
         j = i + 1
         while True:
-            piece = make(text[bounds[i] : bounds[j]], bounds[i])
+            piece = make(text[bounds[i] : bounds[j]])
             if piece is not _FAILED:
                 break
             joins += 1
@@ -227,7 +225,7 @@ class StatementAnalysis:
         if len(cuts) < 2:  # noqa: PLR2004 - one statement: nothing to share
             return None
         try:
-            pieces = _pieces(source, cuts, lambda text, _: self._statement(text, no_assert))
+            pieces = _pieces(source, cuts, lambda text: self._statement(text, no_assert))
         except _Unsplittable:
             return None
         module = ComplexityVisitor(no_assert=no_assert)
@@ -297,7 +295,7 @@ class StatementAnalysis:
             pieces = _pieces(
                 text,
                 cuts,
-                lambda part, _: self._memo.get(
+                lambda part: self._memo.get(
                     ("member", no_assert, name, part), part, lambda: _member(part, name, no_assert)
                 ),
             )
@@ -322,9 +320,10 @@ def _sum_raw(parts: list[RawCounts]) -> RawCounts:
 def _statement(text: str, no_assert: bool) -> Statement:
     tree = ast.parse(text)
     visitor = ComplexityVisitor.from_ast(tree, no_assert=no_assert)
+    # Each piece's module visitor starts at 1; the file's module visitor counts that 1 once.
+    share = visitor.complexity - 1
     return Statement(
-        visitor.complexity
-        - 1,  # each piece's module visitor starts at 1; the file's counts it once
+        share,
         tuple(visitor.functions),
         tuple(visitor.classes),
         Halstead.of(tree.body),
