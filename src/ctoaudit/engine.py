@@ -17,10 +17,9 @@ from ctoaudit import __version__
 from ctoaudit.analyzers import (
     AnalysisContext,
     Analyzer,
+    LazyAnalyzers,
     NullProgress,
     ProgressSink,
-    analyzer_names,
-    discover_analyzers,
     order_by_requirements,
 )
 from ctoaudit.cache import NullCache, ResultCache, cache_key, default_cache_dir
@@ -111,15 +110,7 @@ def load_analyzers(settings: Settings) -> LoadedAnalyzers:
     Rules may name metrics of any installed analyzer: those of analyzers not loaded in this run are
     accepted as they are and their rules skip, as do the rules of a plugin that failed to load.
     """
-    names = analyzer_names()
-    wanted = select_names(names, settings)
-    discovered = discover_analyzers(only=wanted)
-    not_loaded = set(names) - set(discovered.analyzers)
-    return LoadedAnalyzers(
-        chosen=dict(discovered.analyzers),
-        errors=dict(discovered.errors),
-        known_metrics=installed_metrics(discovered.analyzers, not_loaded),
-    )
+    return choose_analyzers(LazyAnalyzers(), settings)
 
 
 def choose_analyzers(
@@ -136,7 +127,7 @@ def choose_analyzers(
         try:
             chosen[name] = available[name]
         except KeyError:
-            reasons = getattr(available, "errors", {})
+            reasons = available.errors if isinstance(available, LazyAnalyzers) else {}
             errors[name] = reasons.get(name, f"cannot load plugin {name}")
     return LoadedAnalyzers(
         chosen=chosen,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -110,9 +110,19 @@ class Discovered:
     errors: dict[str, str]
 
 
-def analyzer_names() -> list[str]:
-    """The names registered in the `ctoaudit.analyzers` group, without importing any plugin."""
-    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+def _load(ep: EntryPoint) -> type[Analyzer] | str:
+    """The plugin's analyzer class, or why it cannot be used."""
+    try:
+        cls = ep.load()
+    except Exception as exc:  # noqa: BLE001 - any plugin bug must become a report entry
+        return f"cannot load plugin {ep.value}: {type(exc).__name__}: {exc}"
+    if (
+        not isinstance(cls, type)
+        or not hasattr(cls, "analyze")
+        or getattr(cls, "name", None) != ep.name
+    ):
+        return f"plugin {ep.value} is not an analyzer class named {ep.name!r}"
+    return cast("type[Analyzer]", cls)
 
 
 def discover_analyzers(only: Collection[str] | None = None) -> Discovered:
@@ -124,54 +134,47 @@ def discover_analyzers(only: Collection[str] | None = None) -> Discovered:
     """
     found: dict[str, type[Analyzer]] = {}
     errors: dict[str, str] = {}
-    points = entry_points(group=ENTRY_POINT_GROUP)
-    for ep in sorted(points, key=lambda e: e.name):
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         if only is not None and ep.name not in only:
             continue
-        try:
-            cls = ep.load()
-        except Exception as exc:  # noqa: BLE001 - any plugin bug must become a report entry
-            errors[ep.name] = f"cannot load plugin {ep.value}: {type(exc).__name__}: {exc}"
-            continue
-        if (
-            not isinstance(cls, type)
-            or not hasattr(cls, "analyze")
-            or getattr(cls, "name", None) != ep.name
-        ):
-            errors[ep.name] = f"plugin {ep.value} is not an analyzer class named {ep.name!r}"
-            continue
-        found[ep.name] = cls
+        loaded = _load(ep)
+        if isinstance(loaded, str):
+            errors[ep.name] = loaded
+        else:
+            found[ep.name] = loaded
     return Discovered(found, errors)
 
 
 class LazyAnalyzers(Mapping[str, type[Analyzer]]):
     """Every registered analyzer by name, each imported on first use (plugins are slow to import).
 
-    For commands that decide per revision which analyzers run (`trend`): only those used are loaded.
-    Looking up a plugin that fails to load raises KeyError; `errors` then says why.
+    The entry points are listed once; only the analyzers a run (or a trend's revision) selects are
+    loaded. Looking up a plugin that fails to load raises KeyError; `errors` then says why.
     """
 
     def __init__(self) -> None:
-        self._names = analyzer_names()
+        points = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+        self._points = {ep.name: ep for ep in points}
         self._loaded: dict[str, type[Analyzer]] = {}
         self.errors: dict[str, str] = {}
 
     def __getitem__(self, name: str) -> type[Analyzer]:
         if name not in self._loaded:
-            if name not in self._names or name in self.errors:
+            ep = self._points.get(name)
+            if ep is None or name in self.errors:
                 raise KeyError(name)
-            found = discover_analyzers(only={name})
-            self.errors.update(found.errors)
-            if name not in found.analyzers:
+            loaded = _load(ep)
+            if isinstance(loaded, str):
+                self.errors[name] = loaded
                 raise KeyError(name)
-            self._loaded[name] = found.analyzers[name]
+            self._loaded[name] = loaded
         return self._loaded[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
+        return iter(self._points)
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._points)
 
 
 def order_by_requirements(analyzers: Mapping[str, type[Analyzer]]) -> list[str]:
