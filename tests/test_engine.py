@@ -312,3 +312,34 @@ def test_files_changed_just_before_the_listing_get_no_stamp(tmp_path: Path) -> N
     (tmp_path / "fresh.py").write_text("x = 1\n")
     [entry] = DirectorySnapshot(tmp_path).files()
     assert entry.stamp is None  # within SETTLED_SECONDS of the listing: may still change unseen
+
+
+def test_score_of_judges_rules_per_analyzer_and_equals_judge(make_repo) -> None:
+    from ctoaudit.analyzers.history import HistoryAnalyzer  # noqa: PLC0415
+    from ctoaudit.analyzers.tooling import ToolingAnalyzer  # noqa: PLC0415
+    from ctoaudit.engine import judge, score_of  # noqa: PLC0415
+    from ctoaudit.rules.loader import default_ruleset  # noqa: PLC0415
+
+    repo = make_repo()
+    repo.commit(
+        {
+            "app.py": "def f(x):\n" + "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12)),
+            ".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: black .\n",
+        }
+    )
+    analyzers = {"complexity": ComplexityAnalyzer, "tooling": ToolingAnalyzer, "history": HistoryAnalyzer}
+    report = run_audit(open_snapshot(str(repo.path), ref="HEAD", cache_root=repo.path.parent), Settings(jobs=1), analyzers)
+    rules = default_ruleset()
+    ignoring = rules.model_copy(update={"ignored": {"CX101": "accepted"}})
+    cx101 = next(r for r in rules.rules if r.id == "CX101")
+    tu_rule = next(r for r in rules.rules if r.id.startswith("TU"))
+    crossing = rules.model_copy(  # a CX rule requiring a TU rule: judged all together
+        update={"rules": [r if r.id != cx101.id else r.model_copy(update={"requires": [tu_rule.id]}) for r in rules.rules]}
+    )
+    memo: dict[str, object] = {}
+    for ruleset in (rules, ignoring, crossing):
+        expected = judge(report, ruleset).score
+        assert score_of(report, ruleset, memo) == expected
+        assert score_of(report, ruleset, memo) == expected  # from the memo
+    partial_report = report.model_copy(update={"analyzers": {"complexity": report.analyzers["complexity"]}})
+    assert score_of(partial_report, rules, memo) == judge(partial_report, rules).score

@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -42,7 +43,7 @@ from ctoaudit.rules.loader import (
     load_ruleset_file,
     load_ruleset_text,
 )
-from ctoaudit.rules.model import Judgement, RuleSet, RuleSetInfo, Score
+from ctoaudit.rules.model import Judgement, Rule, RuleOutcome, RuleSet, RuleSetInfo, Score
 from ctoaudit.scoring import compute_score
 from ctoaudit.snapshot import RepoSnapshot, matches_any, open_snapshot
 
@@ -326,16 +327,50 @@ def _judgement_key(report: AuditReport, ruleset: RuleSet) -> str | None:
 def score_of(report: AuditReport, ruleset: RuleSet, memo: dict[str, object]) -> Score:
     """The score `judge` would give the report, without its findings and proposals (for `trend`).
 
-    The same rule set and result objects are scored once: scoring is pure.
+    A rule's outcome depends only on its analyzer's result and on the rules it requires, so the
+    rules are judged per analyzer, each group once per result object: a revision whose complexity
+    result is shared with others re-judges only the rules of the analyzers whose results are new.
     """
+    groups = once_per_objects(memo, "engine.rule_groups", [ruleset], lambda: _by_analyzer(ruleset))
+    if groups is None:  # a rule requires one of another analyzer: judge them all together
+        outcomes = once_per_objects(
+            memo,
+            "engine.outcomes",
+            [ruleset, *report.analyzers, *report.analyzers.values()],
+            lambda: evaluate(ruleset, report.analyzers, with_findings=False).outcomes,
+        )
+    else:
+        outcomes = []
+        for name, rules in groups.items():
+            result = report.analyzers.get(name)
+            outcomes += once_per_objects(
+                memo, "engine.outcomes", [rules, result], partial(_outcomes, rules, name, result)
+            )
+        outcomes.sort(key=lambda o: o.rule_id)
+    return compute_score(outcomes, ruleset.families)
 
-    def score() -> Score:
-        outcomes = evaluate(ruleset, report.analyzers, with_findings=False).outcomes
-        return compute_score(outcomes, ruleset.families)
 
-    return once_per_objects(
-        memo, "engine.scored", [ruleset, *report.analyzers, *report.analyzers.values()], score
-    )
+def _outcomes(rules: RuleSet, name: str, result: AnalyzerResult | None) -> list[RuleOutcome]:
+    """The outcomes of rules that read one analyzer, judged by its result alone."""
+    only = {name: result} if result is not None else {}
+    return evaluate(rules, only, with_findings=False).outcomes
+
+
+def _by_analyzer(ruleset: RuleSet) -> dict[str, RuleSet] | None:
+    """The rule set split by the analyzer each rule reads.
+
+    None when a rule requires a rule of another analyzer: then the parts cannot be judged apart.
+    """
+    parts: dict[str, list[Rule]] = {}
+    for rule in ruleset.rules:
+        parts.setdefault(rule.metric.split(".", 1)[0], []).append(rule)
+    analyzer_of = {rule.id: name for name, rules in parts.items() for rule in rules}
+    for name, rules in parts.items():
+        if any(analyzer_of.get(parent, name) != name for rule in rules for parent in rule.requires):
+            return None
+    return {
+        name: ruleset.model_copy(update={"rules": rules}) for name, rules in sorted(parts.items())
+    }
 
 
 @dataclass(frozen=True)
