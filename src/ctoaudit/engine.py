@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import time
 import traceback
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -27,6 +27,7 @@ from ctoaudit.cache import NullCache, ResultCache, cache_key, default_cache_dir
 from ctoaudit.config import Settings, load_settings, validate_analyzer_options
 from ctoaudit.errors import AnalysisError, ConfigError, SnapshotFileError, UsageError
 from ctoaudit.filemap import default_jobs
+from ctoaudit.memo import once_per_objects
 from ctoaudit.model import (
     AnalyzerResult,
     AnalyzerStatus,
@@ -228,30 +229,6 @@ def run_audit(
         timings=timings if opts.timestamps else None,
     )
     return judge(report, ruleset, opts.memo, opts.cache) if ruleset is not None else report
-
-
-T = TypeVar("T")
-
-
-def once_per_objects(
-    memo: dict[str, object] | None, table: str, objects: Sequence[object], make: Callable[[], T]
-) -> T:
-    """`make()`, computed once per identity of `objects` within one run (the memo's lifetime).
-
-    Analyzers hand back the very same result object for an unchanged input within one process (a
-    trend audits hundreds of revisions, most of which share their trees), and work derived from it
-    (sorting, judging, scoring) is pure. The memo keeps the objects alive, so their identities
-    cannot be reused by others while they are keys. Without a memo, `make()` runs each time.
-    """
-    if memo is None:
-        return make()
-    known = memo.setdefault(table, {})
-    assert isinstance(known, dict)  # noqa: S101 - tables under these names are only made here
-    key = tuple(id(o) for o in objects)
-    found = known.get(key)
-    if found is None:
-        found = known[key] = (tuple(objects), make())
-    return cast("T", found[1])
 
 
 def _canonical(result: AnalyzerResult, memo: dict[str, object]) -> AnalyzerResult:

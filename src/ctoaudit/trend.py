@@ -33,7 +33,6 @@ from ctoaudit.engine import (
     choose_analyzers,
     load_request_ruleset,
     load_snapshot_settings,
-    once_per_objects,
     read_root_file,
     run_audit,
     score_of,
@@ -41,6 +40,7 @@ from ctoaudit.engine import (
 )
 from ctoaudit.errors import ConfigError, TargetError, UsageError
 from ctoaudit.frozen import Frozen
+from ctoaudit.memo import once_per_objects
 from ctoaudit.model import AnalyzerResult, AnalyzerStatus, TargetInfo, ToolInfo
 from ctoaudit.snapshot import CommitSnapshot, FileEntry, open_snapshot
 

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ctoaudit.analyzers import AnalysisContext
+from ctoaudit.analyzers import MANY_TREES, AnalysisContext
 from ctoaudit.errors import SnapshotError
+from ctoaudit.memo import once_per_objects
 from ctoaudit.model import (
     AnalyzerResult,
     AnalyzerStatus,
@@ -361,34 +362,53 @@ def top_author(item: FileHistory) -> str:
     return min(item.by_author.items(), key=lambda pair: (-pair[1], pair[0]))[0]
 
 
-def _file_measurements(
+FileSummary = tuple[
+    str, tuple[tuple[str, float], ...], tuple[tuple[str, float], ...], tuple[tuple[str, str], ...]
+]
+"""A file's path, plain figures, ownership figures and ownership labels: all its measurements say."""
+
+
+def _file_figures_of(
     path: str, item: FileHistory, ref_time: int, last_commit: Mapping[str, int], *, code: bool
-) -> list[Measurement]:
+) -> FileSummary:
     owner = top_author(item)
-    values = {
-        "history.commits": item.commits,
-        "history.authors": len(item.by_author),
-        "history.lines_added": item.added,
-        "history.lines_deleted": item.deleted,
-        "history.churn": item.added + item.deleted,
-        "history.last_change_days": max(0, (ref_time - item.last_change) // SECONDS_PER_DAY),
-    }
-    ownership = {
-        "history.top_author_share": round(item.by_author[owner] / item.commits, 4),
-        "history.owner_inactive_days": max(0, (ref_time - last_commit[owner]) // SECONDS_PER_DAY),
-    }
+    values = (
+        ("history.commits", item.commits),
+        ("history.authors", len(item.by_author)),
+        ("history.lines_added", item.added),
+        ("history.lines_deleted", item.deleted),
+        ("history.churn", item.added + item.deleted),
+        ("history.last_change_days", max(0, (ref_time - item.last_change) // SECONDS_PER_DAY)),
+    )
+    ownership = (
+        ("history.top_author_share", round(item.by_author[owner] / item.commits, 4)),
+        ("history.owner_inactive_days", max(0, (ref_time - last_commit[owner]) // SECONDS_PER_DAY)),
+    )
     # Ownership rules judge code files with enough commits (not changelogs or CI files); the labels
     # let a rule say so with `where`.
-    labels = {
-        "enough_history": "yes" if item.commits >= MIN_FILE_COMMITS else "no",
-        "code": "yes" if code else "no",
-    }
-    out = [Measurement(metric=k, value=v, scope=path, path=path) for k, v in values.items()]
+    labels = (
+        ("enough_history", "yes" if item.commits >= MIN_FILE_COMMITS else "no"),
+        ("code", "yes" if code else "no"),
+    )
+    return path, values, ownership, labels
+
+
+def _file_measurements(figures: FileSummary) -> list[Measurement]:
+    path, values, ownership, labels = figures
+    out = [Measurement(metric=k, value=v, scope=path, path=path) for k, v in values]
     out += [
-        Measurement(metric=k, value=v, scope=path, path=path, labels=labels)
-        for k, v in ownership.items()
+        Measurement(metric=k, value=v, scope=path, path=path, labels=dict(labels))
+        for k, v in ownership
     ]
     return out
+
+
+def _shared_measurements(context: AnalysisContext) -> dict[FileSummary, list[Measurement]] | None:
+    """In a trend, a file whose figures are those of an earlier revision reuses its measurements."""
+    if MANY_TREES not in context.memo:
+        return None
+    table = context.memo.setdefault("history.file_measurements", {})
+    return table if isinstance(table, dict) else None
 
 
 def _repo_measurements(
@@ -411,14 +431,26 @@ def _repo_measurements(
     return [Measurement(metric=k, value=v) for k, v in values.items()]
 
 
-def _file_figures(result: AnalyzerResult, metric: str) -> dict[str, float]:
-    return {m.scope: m.value for m in result.measurements if m.metric == metric and m.path}
+def _file_figures(
+    result: AnalyzerResult, metric: str, memo: dict[str, object] | None = None
+) -> dict[str, float]:
+    """Each file's value of `metric`; in a trend, read once per result (revisions share them)."""
+    return once_per_objects(
+        memo,
+        f"history.figures:{metric}",
+        [result],
+        lambda: {m.scope: m.value for m in result.measurements if m.metric == metric and m.path},
+    )
 
 
-def hotspots(files: Mapping[str, FileHistory], complexity: AnalyzerResult) -> list[Measurement]:
+def hotspots(
+    files: Mapping[str, FileHistory],
+    complexity: AnalyzerResult,
+    memo: dict[str, object] | None = None,
+) -> list[Measurement]:
     """Score (churn x total cyclomatic complexity) and rank of every changed file radon measured."""
-    cc_total = _file_figures(complexity, "complexity.cc_total")
-    sloc = _file_figures(complexity, "complexity.sloc")
+    cc_total = _file_figures(complexity, "complexity.cc_total", memo)
+    sloc = _file_figures(complexity, "complexity.sloc", memo)
     scored: list[tuple[float, str, int, float]] = []
     for path, item in files.items():
         churn = item.added + item.deleted
@@ -504,12 +536,19 @@ class HistoryAnalyzer:
         measurements = _repo_measurements(history, files, window_days)
         complexity = context.results.get("complexity")
         code = (
-            set() if complexity is None else set(_file_figures(complexity, "complexity.cc_total"))
+            {}
+            if complexity is None
+            else _file_figures(complexity, "complexity.cc_total", context.memo)
         )
+        shared = _shared_measurements(context)
         for path, item in files.items():
-            measurements.extend(
-                _file_measurements(path, item, ref_time, history.last_commit, code=path in code)
-            )
+            figures = _file_figures_of(path, item, ref_time, history.last_commit, code=path in code)
+            made = shared.get(figures) if shared is not None else None
+            if made is None:
+                made = _file_measurements(figures)
+                if shared is not None:
+                    shared[figures] = made
+            measurements.extend(made)
         skips: list[str] = []
         if not history.commits:
             skips.append(
@@ -519,5 +558,5 @@ class HistoryAnalyzer:
         if complexity is None or complexity.status is not AnalyzerStatus.OK:
             skips.append("hotspots not computed: the complexity analyzer did not run")
         else:
-            measurements.extend(hotspots(files, complexity))
+            measurements.extend(hotspots(files, complexity, context.memo))
         return self._result(measurements, skips)
