@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ctoaudit.analyzers import MANY_TREES, AnalysisContext
-from ctoaudit.analyzers.rawcount import count_raw
 from ctoaudit.cache import cache_key, options_hash
 from ctoaudit.filemap import FileOutcome, map_files, tree_key
 from ctoaudit.model import (
@@ -202,6 +201,8 @@ def analyze_source(
 
 def _analyze_source(data: bytes, *, no_assert: bool, multi: bool, pieces: bool) -> dict[str, Any]:
     from radon.metrics import mi_compute  # noqa: PLC0415 - keep CLI start-up fast
+
+    from ctoaudit.analyzers.rawcount import count_raw  # noqa: PLC0415 - compiles its lexer
 
     try:
         source = decode_source(data)

@@ -8,20 +8,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from ctoaudit.engine import AuditRequest
 from ctoaudit.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -69,6 +64,15 @@ class RichProgress:
     """A progress bar on stderr, one line per stage; transient, so only the result stays."""
 
     def __init__(self, console: Console) -> None:
+        # Only a terminal shows a bar: CI and `-q` runs never import it.
+        from rich.progress import (  # noqa: PLC0415
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
