@@ -147,6 +147,25 @@ def _batches(
     return [*batches, current] if current else batches
 
 
+def known_outcomes(
+    context: AnalysisContext, entries: Sequence[FileEntry]
+) -> list[FileOutcome] | None:
+    """Outcomes without results, when every entry's content id is known without reading it.
+
+    Their tree_key equals that of map_files' outcomes for the same files, so an analyzer can look
+    up its whole result before any per-file work. None when a file would have to be read.
+    """
+    known = _known_ids(context, entries)
+    outcomes: list[FileOutcome] = []
+    for entry in entries:
+        cid = known.get(entry.path)
+        reason = _size_skip(entry.size, context.settings.max_file_bytes)
+        if reason is None and cid is None:
+            return None
+        outcomes.append(FileOutcome(entry, None, reason, cid))
+    return outcomes
+
+
 def _stamp_key(path: str, stamp: str) -> str:
     return cache_key("stamp", "1", "", f"{path}\x1f{stamp}")
 

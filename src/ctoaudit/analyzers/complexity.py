@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ctoaudit.analyzers import MANY_TREES, AnalysisContext
 from ctoaudit.cache import cache_key, options_hash
-from ctoaudit.filemap import FileOutcome, map_files, tree_key
+from ctoaudit.filemap import FileOutcome, known_outcomes, map_files, tree_key
 from ctoaudit.model import (
     REPO_SCOPE,
     AnalyzerResult,
@@ -37,7 +37,7 @@ from ctoaudit.model import (
     Skip,
     metric_spec,
 )
-from ctoaudit.snapshot import EntryKind, matches_any
+from ctoaudit.snapshot import EntryKind, FileEntry, matches_any
 
 if TYPE_CHECKING:
     from ctoaudit.analyzers.statements import FileFigures, StatementAnalysis
@@ -359,8 +359,8 @@ class ComplexityAnalyzer:
     options_model: ClassVar[type[BaseModel]] = ComplexityOptions
     requires: ClassVar[tuple[str, ...]] = ()
 
-    def _outcomes(self, context: AnalysisContext) -> tuple[str, list[FileOutcome]]:
-        """Options id and per-file results of every included Python file, analyzed where new."""
+    def _entries(self, context: AnalysisContext) -> tuple[ComplexityOptions, str, list[FileEntry]]:
+        """The options, their id, and the included Python files."""
         options = context.options(self.name, ComplexityOptions)
         entries = [
             e
@@ -369,12 +369,17 @@ class ComplexityAnalyzer:
             and not matches_any(e.path, options.exclude)
             and e.kind is not EntryKind.SUBMODULE
         ]
-        options_id = options_hash(options)
-        outcomes = map_files(
+        return options, options_hash(options), entries
+
+    def _outcomes(
+        self, context: AnalysisContext, options: ComplexityOptions, entries: list[FileEntry]
+    ) -> list[FileOutcome]:
+        """Per-file results of the files, each distinct content analyzed once, where new."""
+        return map_files(
             context,
             analyzer=self.name,
             version=self.version,
-            options=options_id,
+            options=options_hash(options),
             entries=entries,
             # Statement pieces pay off only when other versions of the files are analyzed in the
             # same process (a trend); on one tree, cutting and joining costs about a tenth more.
@@ -385,37 +390,58 @@ class ComplexityAnalyzer:
                 pieces=MANY_TREES in context.memo,
             ),
         )
-        return options_id, outcomes
 
     def prewarm(self, context: AnalysisContext) -> None:
         """Analyze every file not in the cache yet, in one pool pass, without assembling a result.
 
         `trend` calls this on the distinct blobs of all its revisions, which are no tree of their own.
         """
-        self._outcomes(context)
+        options, _, entries = self._entries(context)
+        self._outcomes(context, options, entries)
 
     def analyze(self, context: AnalysisContext) -> AnalyzerResult:
         """Analyze every included Python file, from the cache where its content was seen before."""
-        options_id, outcomes = self._outcomes(context)
+        options, options_id, entries = self._entries(context)
         # When no analyzed file changed, the whole result is one cache entry: assembling and
         # validating tens of thousands of per-file measurements again would dominate a warm run.
-        whole_key = cache_key(self.name, self.version, options_id, "tree:" + tree_key(outcomes))
+        # Where every file's content id is known without reading (git blob ids, stamps seen
+        # before), that entry is looked up before any per-file work.
+        early = known_outcomes(context, entries)
+        if early is not None and (found := self._stored(context, options_id, early)) is not None:
+            return found
+        outcomes = self._outcomes(context, options, entries)
+        found = self._stored(context, options_id, outcomes)
+        if found is not None:
+            return found
+        whole_key = self._whole_key(options_id, outcomes)
+        result = self._assemble(outcomes, _memo(context, FILES_MEMO), options_id).sorted()
+        if MANY_TREES not in context.memo:
+            context.cache.put_many({whole_key: result.model_dump_json().encode()})
+        # The tree key names everything the result comes from: judging it can be cached by it.
+        result = result.keyed(whole_key)
+        _memo(context, RESULTS_MEMO)[whole_key] = result
+        return result
+
+    def _whole_key(self, options_id: str, outcomes: list[FileOutcome]) -> str:
+        return cache_key(self.name, self.version, options_id, "tree:" + tree_key(outcomes))
+
+    def _stored(
+        self, context: AnalysisContext, options_id: str, outcomes: list[FileOutcome]
+    ) -> AnalyzerResult | None:
+        """The whole result of these files from this process, else from the cache, else None."""
+        whole_key = self._whole_key(options_id, outcomes)
         # Within one process (a trend audits many revisions), the same tree gives the same object.
         results = _memo(context, RESULTS_MEMO)
         known = results.get(whole_key)
         if isinstance(known, AnalyzerResult):
             return known
-        persist = MANY_TREES not in context.memo
-        cached = context.cache.get_many([whole_key]).get(whole_key) if persist else None
-        if cached is not None:
-            # stored in canonical order (below), and JSON keeps the order of lists
-            result = AnalyzerResult.model_validate_json(cached).in_order()
-        else:
-            result = self._assemble(outcomes, _memo(context, FILES_MEMO), options_id).sorted()
-            if persist:
-                context.cache.put_many({whole_key: result.model_dump_json().encode()})
-        # The tree key names everything the result comes from: judging it can be cached by it.
-        result = result.keyed(whole_key)
+        if MANY_TREES in context.memo:
+            return None
+        cached = context.cache.get_many([whole_key]).get(whole_key)
+        if cached is None:
+            return None
+        # stored in canonical order (see analyze), and JSON keeps the order of lists
+        result = AnalyzerResult.model_validate_json(cached).in_order().keyed(whole_key)
         results[whole_key] = result
         return result
 
