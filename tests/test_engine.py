@@ -343,3 +343,41 @@ def test_score_of_judges_rules_per_analyzer_and_equals_judge(make_repo) -> None:
         assert score_of(report, ruleset, memo) == expected  # from the memo
     partial_report = report.model_copy(update={"analyzers": {"complexity": report.analyzers["complexity"]}})
     assert score_of(partial_report, rules, memo) == judge(partial_report, rules).score
+
+
+def test_an_unchanged_tree_is_looked_up_before_any_per_file_work(
+    make_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctoaudit.analyzers.complexity as complexity_module  # noqa: PLC0415
+
+    repo = make_repo()
+    repo.commit({"a.py": "def a(x):\n    return x or 1\n", "b.py": "def b():\n    pass\n"})
+    calls: list[int] = []
+    real = complexity_module.map_files
+
+    def counting(context, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(kwargs["entries"]))
+        return real(context, **kwargs)
+
+    monkeypatch.setattr(complexity_module, "map_files", counting)
+
+    def audit_once() -> AnalyzerResult:
+        cache = SqliteCache(tmp_path / "cache")
+        try:
+            snapshot = open_snapshot(str(repo.path), ref="HEAD", cache_root=tmp_path)
+            report = run_audit(
+                snapshot, Settings(jobs=1), {"complexity": ComplexityAnalyzer}, AuditOptions(cache=cache)
+            )
+        finally:
+            cache.close()
+        return report.analyzers["complexity"]
+
+    first = audit_once()
+    assert calls == [2]
+    second = audit_once()
+    assert calls == [2]  # blob ids name every file: the whole result came from one lookup
+    assert second == first
+    repo.commit({"b.py": "def b(x):\n    return x and 2\n"})  # cc 1 -> 2
+    third = audit_once()
+    assert calls == [2, 2]  # a changed tree: per-file work again (one file analyzed anew)
+    assert third != first
