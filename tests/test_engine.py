@@ -381,3 +381,24 @@ def test_an_unchanged_tree_is_looked_up_before_any_per_file_work(
     third = audit_once()
     assert calls == [2, 2]  # a changed tree: per-file work again (one file analyzed anew)
     assert third != first
+
+
+def test_trend_reports_a_broken_plugin_in_every_revision_as_run_does(
+    cli, make_repo, fake_entry_points
+) -> None:
+    group = "ctoaudit.analyzers"
+    fake_entry_points.extend([
+        EntryPoint("complexity", "ctoaudit.analyzers.complexity:ComplexityAnalyzer", group),
+        EntryPoint("missing", "no_such_module_xyz:Thing", group),
+    ])  # fmt: skip
+    repo = make_repo()
+    repo.commit({"a.py": "x = 1\n"})
+    repo.commit({"a.py": "x = 2\n"})
+    result = cli("trend", str(repo.path), "--last", "2", "-f", "json", "--rules", "default")
+    assert result.exit_code == 0, result.stderr
+    points = json.loads(result.stdout)["points"]
+    assert [p["failed"] for p in points] == [["missing"], ["missing"]]
+    for point in points:
+        run = json.loads(cli("run", str(repo.path), "--ref", point["commit"], "-f", "json").stdout)
+        assert run["analyzers"]["missing"]["status"] == "failed"
+        assert point["score"] == run["score"]["overall"]
