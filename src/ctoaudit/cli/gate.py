@@ -12,6 +12,16 @@ from pydantic import ValidationError
 from ctoaudit.baseline import BaselineSource, GateInputs, prepare, write_baseline
 from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
+from ctoaudit.cli._options import (
+    Analyzers,
+    CacheDir,
+    Config,
+    Disable,
+    Exclude,
+    Jobs,
+    NoCache,
+    Offline,
+)
 from ctoaudit.cli._output import audit_request, stderr_console, write_atomic
 from ctoaudit.config import format_validation_error
 from ctoaudit.engine import AuditOptions
@@ -32,30 +42,6 @@ class GateFormat(StrEnum):
 
 
 Target = Annotated[str, typer.Argument(help="Path of the repository (or a folder in it).")]
-Config = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", help="Config file instead of the target's own.", envvar="CTOAUDIT_CONFIG"
-    ),
-]
-Analyzers = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--analyzers",
-        help="Only these analyzers (comma-separated or repeated).",
-        envvar="CTOAUDIT_ANALYZERS",
-    ),
-]
-Disable = Annotated[list[str] | None, typer.Option("--disable", help="Do not run these analyzers.")]
-Exclude = Annotated[
-    list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")
-]
-Jobs = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs", "-j", help="Worker processes [default: all cores].", envvar="CTOAUDIT_JOBS"
-    ),
-]
 Rules = Annotated[
     str | None,
     typer.Option(
@@ -63,19 +49,6 @@ Rules = Annotated[
         help="Rule set judging both sides [default: the config's, else 'default'].",
         envvar="CTOAUDIT_RULES",
     ),
-]
-NoCache = Annotated[
-    bool,
-    typer.Option(
-        "--no-cache", help="Neither read nor write the result cache.", envvar="CTOAUDIT_NO_CACHE"
-    ),
-]
-CacheDir = Annotated[
-    Path | None, typer.Option("--cache-dir", help="Cache folder.", envvar="CTOAUDIT_CACHE_DIR")
-]
-Offline = Annotated[
-    bool,
-    typer.Option("--offline", help="Use cached registry data only.", envvar="CTOAUDIT_OFFLINE"),
 ]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No notes on stderr.", envvar="CTOAUDIT_QUIET")

@@ -10,6 +10,16 @@ import typer
 
 from ctoaudit.cache import NullCache, open_cache
 from ctoaudit.cli._boundary import boundary
+from ctoaudit.cli._options import (
+    Analyzers,
+    CacheDir,
+    Config,
+    Disable,
+    Exclude,
+    Jobs,
+    NoCache,
+    Offline,
+)
 from ctoaudit.cli._output import (
     RichProgress,
     audit_request,
@@ -42,55 +52,17 @@ def run(
         Path | None,
         typer.Option("--output", "-o", help="Write the report to this file (atomically)."),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", help="Config file instead of the target's own.", envvar="CTOAUDIT_CONFIG"
-        ),
-    ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs", "-j", help="Worker processes [default: all cores].", envvar="CTOAUDIT_JOBS"
-        ),
-    ] = None,
-    exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")
-    ] = None,
-    analyzers: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--analyzers",
-            help="Only these analyzers (comma-separated or repeated).",
-            envvar="CTOAUDIT_ANALYZERS",
-        ),
-    ] = None,
-    disable: Annotated[
-        list[str] | None, typer.Option("--disable", help="Do not run these analyzers.")
-    ] = None,
+    config: Config = None,
+    jobs: Jobs = None,
+    exclude: Exclude = None,
+    analyzers: Analyzers = None,
+    disable: Disable = None,
     max_file_bytes: Annotated[
         int | None, typer.Option("--max-file-bytes", help="Skip larger files [default: 5 MiB].")
     ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option(
-            "--no-cache",
-            help="Neither read nor write the result cache.",
-            envvar="CTOAUDIT_NO_CACHE",
-        ),
-    ] = False,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--cache-dir",
-            help="Cache folder [default: the user cache dir].",
-            envvar="CTOAUDIT_CACHE_DIR",
-        ),
-    ] = None,
-    offline: Annotated[
-        bool,
-        typer.Option("--offline", help="Use cached registry data only.", envvar="CTOAUDIT_OFFLINE"),
-    ] = False,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    offline: Offline = False,
     as_of: Annotated[
         str | None,
         typer.Option(

@@ -11,6 +11,7 @@ import typer
 from ctoaudit.analyzers import LazyAnalyzers
 from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
+from ctoaudit.cli._options import Analyzers, CacheDir, Disable, Exclude, Jobs, NoCache, Offline
 from ctoaudit.cli._output import (
     RichProgress,
     audit_request,
@@ -66,35 +67,13 @@ def trend(
             envvar="CTOAUDIT_RULES",
         ),
     ] = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Worker processes.", envvar="CTOAUDIT_JOBS")
-    ] = None,
-    analyzers: Annotated[
-        list[str] | None,
-        typer.Option("--analyzers", help="Only these analyzers.", envvar="CTOAUDIT_ANALYZERS"),
-    ] = None,
-    disable: Annotated[
-        list[str] | None, typer.Option("--disable", help="Do not run these analyzers.")
-    ] = None,
-    exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out.")
-    ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option(
-            "--no-cache",
-            help="Neither read nor write the result cache.",
-            envvar="CTOAUDIT_NO_CACHE",
-        ),
-    ] = False,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option("--cache-dir", help="Cache folder.", envvar="CTOAUDIT_CACHE_DIR"),
-    ] = None,
-    offline: Annotated[
-        bool,
-        typer.Option("--offline", help="Use cached registry data only.", envvar="CTOAUDIT_OFFLINE"),
-    ] = False,
+    jobs: Jobs = None,
+    analyzers: Analyzers = None,
+    disable: Disable = None,
+    exclude: Exclude = None,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    offline: Offline = False,
     quiet: Annotated[
         bool,
         typer.Option("--quiet", "-q", help="No progress bar, no notes.", envvar="CTOAUDIT_QUIET"),
