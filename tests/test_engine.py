@@ -259,11 +259,11 @@ def test_files_whose_stamp_is_unchanged_are_not_read_again(
     import os  # noqa: PLC0415
     import time  # noqa: PLC0415
 
-    import ctoaudit.snapshot as snapshot_module  # noqa: PLC0415
+    import ctoaudit.stamps as stamps_module  # noqa: PLC0415
     from ctoaudit.snapshot import DirectorySnapshot  # noqa: PLC0415
 
     # Files in a test are seconds old at most: let "settled" mean "not changed since the listing".
-    monkeypatch.setattr(snapshot_module, "SETTLED_SECONDS", 0)
+    monkeypatch.setattr(stamps_module, "SETTLED_SECONDS", 0)
     project = tmp_path / "project"
     project.mkdir()
     (project / "a.py").write_text("def a(x):\n    return x or 1\n")

@@ -174,7 +174,7 @@ def test_output_to_dev_null_keeps_the_device() -> None:
     import os
     import stat
 
-    from ctoaudit.cli._output import write_atomic
+    from ctoaudit.atomic import write_atomic
 
     write_atomic(Path(os.devnull), "text\n")
     assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)

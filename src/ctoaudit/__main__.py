@@ -1,5 +1,5 @@
 """`python -m ctoaudit`."""
 
-from ctoaudit.cli import main
+from ctoaudit.entry import main
 
 main()

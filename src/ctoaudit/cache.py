@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel
+from ctoaudit.cachedir import default_cache_folder
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -29,12 +31,7 @@ _BATCH = 500
 
 def default_cache_dir() -> Path:
     """`CTOAUDIT_CACHE_DIR`, or the per-user cache folder of the platform."""
-    env = os.environ.get("CTOAUDIT_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir  # noqa: PLC0415 - only needed when no folder is given
-
-    return Path(user_cache_dir("ctoaudit", appauthor=False))
+    return Path(default_cache_folder())
 
 
 def options_hash(options: BaseModel | None) -> str:

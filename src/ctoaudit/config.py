@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from ctoaudit.errors import ConfigError
 from ctoaudit.gate import GatePolicy
+from ctoaudit.stamps import note_input
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 CONFIG_FILE = ".ctoaudit.toml"
@@ -121,6 +122,7 @@ def load_settings(
 ) -> Settings:
     """Settings from `config_file`, else from the target's own config files, else defaults."""
     if config_file is not None:
+        note_input(config_file)
         try:
             text = config_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

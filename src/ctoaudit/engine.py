@@ -426,12 +426,32 @@ def load_request_ruleset(
 
 def audit(request: AuditRequest, options: AuditOptions | None = None) -> AuditReport:
     """Open the target, load its settings and rule set, pick the analyzers and run the audit."""
+    return audit_target(request, options)[0]
+
+
+def audit_target(
+    request: AuditRequest, options: AuditOptions | None = None
+) -> tuple[AuditReport, RepoSnapshot]:
+    """What `audit` does, with the snapshot it audited (it can say what its listing depends on)."""
     snapshot = open_snapshot(
         request.target, ref=request.ref, cache_root=request.cache_dir or default_cache_dir()
     )
     settings = load_snapshot_settings(snapshot, request)
     loaded = load_analyzers(settings)
     ruleset = load_request_ruleset(snapshot, settings, request, loaded.known_metrics)
-    return run_audit(
+    report = run_audit(
         snapshot, settings, loaded.chosen, options, plugin_errors=loaded.errors, ruleset=ruleset
+    )
+    return report, snapshot
+
+
+def replayable(report: AuditReport) -> bool:
+    """True when the report follows from the snapshot's files, settings and rules alone.
+
+    That is when every analyzer result names everything it was computed from (`content_key`: no
+    clock, registry or history behind it) and no wall-clock value was asked for. Such a report
+    can be replayed while the files it was computed from keep their stamps (ctoaudit.replay).
+    """
+    return report.generated_at is None and all(
+        result.content_key is not None for result in report.analyzers.values()
     )

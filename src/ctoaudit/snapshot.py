@@ -24,7 +24,9 @@ from operator import attrgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
 
+from ctoaudit import stamps
 from ctoaudit.errors import SnapshotError, SnapshotFileError, TargetError
+from ctoaudit.gitenv import SAFE_GIT_CONFIG, WORK_TREE_LISTING
 from ctoaudit.model import TargetInfo, TargetKind
 
 # GitPython refuses to import when no git binary is on PATH; we report that ourselves, per target.
@@ -80,20 +82,13 @@ class FileEntry(NamedTuple):
     blob_id: str | None = None
     stamp: str | None = None
     """For a file on disk: device, inode, size, modification and change time, when the file was
-    last changed more than SETTLED_SECONDS before it was listed. Until the file changes again its
+    last changed more than stamps.SETTLED_SECONDS before it was listed. Until the file changes again its
     stamp stays the same, and any change (a write sets both times to now) gives another stamp, so a
     stamp seen before names the same bytes: the content cache can skip reading and hashing it."""
 
 
-SETTLED_SECONDS = 2
-"""A file changed more recently than this may change again within the clock's granularity without
-its times moving on (git calls such index entries racily clean): it gets no stamp."""
-
-
 def _stamp(st: os.stat_result, listed_ns: int) -> str | None:
-    if listed_ns - max(st.st_mtime_ns, st.st_ctime_ns) <= SETTLED_SECONDS * 1_000_000_000:
-        return None
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+    return stamps.stamp(st, listed_ns)
 
 
 class RepoSnapshot(Protocol):
@@ -123,6 +118,10 @@ class RepoSnapshot(Protocol):
 
     def commit(self) -> str | None:
         """The commit whose history analyzers should read (HEAD for a working tree)."""
+        ...
+
+    def watch(self) -> stamps.Watch | None:
+        """The stamps that pin down the listing and target facts, or None when stamps cannot."""
         ...
 
 
@@ -186,11 +185,8 @@ def _read_file(root: Path, entry: FileEntry) -> bytes:
         raise SnapshotFileError(f"cannot read: {exc.strerror or exc}") from None
 
 
-def _lstat_entry(root: Path, rel: str, listed_ns: int) -> FileEntry | None:
-    try:
-        st = (root / rel).lstat()
-    except OSError:
-        return None
+def _entry_of(rel: str, st: os.stat_result, listed_ns: int) -> FileEntry | None:
+    """The entry of a listed path as lstat found it; None for what is neither file, link nor folder."""
     if stat.S_ISLNK(st.st_mode):
         return FileEntry(rel, st.st_size, EntryKind.SYMLINK)
     if stat.S_ISDIR(st.st_mode):
@@ -208,6 +204,8 @@ class DirectorySnapshot:
         self._excludes = DEFAULT_EXCLUDES
         self._warnings = list(warnings)
         self._files: list[FileEntry] | None = None
+        self._folders: dict[str, str | None] = {}
+        """Folders walked ("" is the root, others end in /) and links listed -> stamp when listed."""
 
     @property
     def info(self) -> TargetInfo:
@@ -234,9 +232,12 @@ class DirectorySnapshot:
     def _scan(
         self, rel_dir: str, found: list[FileEntry], pending: list[str], listed_ns: int
     ) -> None:
+        # A string join: pathlib costs more than the scan itself on trees of thousands of folders.
+        folder = os.path.join(self._root, rel_dir)  # noqa: PTH118
+        # Stamped before it is read: an entry added or removed later moves the folder's stamp.
+        self._folders[rel_dir] = stamps.path_stamp(folder, listed_ns)
         try:
-            # A string join: pathlib costs more than the scan itself on trees of thousands of folders.
-            with os.scandir(os.path.join(self._root, rel_dir)) as entries:  # noqa: PTH118
+            with os.scandir(folder) as entries:
                 for item in entries:  # most entries are files: test for those first
                     if item.is_file(follow_symlinks=False):
                         st = item.stat(follow_symlinks=False)
@@ -247,6 +248,10 @@ class DirectorySnapshot:
                             pending.append(rel_dir + item.name + "/")
                     elif item.is_symlink():
                         found.append(FileEntry(rel_dir + item.name, 0, EntryKind.SYMLINK))
+                        # not read, but retargeting it changes what the listing says of it
+                        self._folders[rel_dir + item.name] = _stamp(
+                            item.stat(follow_symlinks=False), listed_ns
+                        )
         except OSError as exc:
             self._warnings.append(
                 f"cannot list folder {rel_dir or '.'}: {exc.strerror or exc}; its files were skipped"
@@ -264,6 +269,12 @@ class DirectorySnapshot:
         """No commit behind a plain folder."""
         return None
 
+    def watch(self) -> stamps.Watch:
+        """Every folder walked and every file listed, with the stamps they had then."""
+        paths = {e.path: e.stamp for e in self.files() if e.kind is EntryKind.FILE}
+        paths.update(self._folders)
+        return stamps.Watch(root=str(self._root), paths=paths)
+
 
 def _open_repo(path: Path) -> git.Repo:
     import git  # noqa: PLC0415 - GitPython is slow to import; only git targets need it
@@ -276,16 +287,6 @@ def _open_repo(path: Path) -> git.Repo:
     # on `status`/`diff`, hooks): switch them off for every git command ctoaudit runs on it.
     repo.git.update_environment(**SAFE_GIT_CONFIG)
     return repo
-
-
-SAFE_GIT_CONFIG = {
-    "GIT_CONFIG_COUNT": "2",
-    "GIT_CONFIG_KEY_0": "core.fsmonitor",
-    "GIT_CONFIG_VALUE_0": "false",
-    "GIT_CONFIG_KEY_1": "core.hooksPath",
-    "GIT_CONFIG_VALUE_1": "/dev/null",
-}
-"""Environment for git (2.31+) that overrides repository config which would run programs."""
 
 
 def _git_output(repo: git.Repo, *args: str) -> str:
@@ -306,6 +307,8 @@ class WorkingTreeSnapshot:
         self._root = root
         self._files: list[FileEntry] | None = None
         self._warnings: list[str] = []
+        self._stamps: dict[str, str | None] = {}
+        self._git_stamps: dict[str, str | None] = {}
 
     @property
     def info(self) -> TargetInfo:
@@ -329,16 +332,46 @@ class WorkingTreeSnapshot:
     def files(self) -> Sequence[FileEntry]:
         """Tracked and untracked-but-not-ignored files that exist on disk, sorted."""
         if self._files is None:
-            out = _git_output(
-                self._repo, "-C", str(self._root), "ls-files", "-z", "--cached", "--others",
-                "--exclude-standard",
-            )  # fmt: skip
+            # git's own files are stamped before git reads them, the listed paths right after
+            self._git_stamps = _git_metadata_stamps(self._repo, self._root, time.time_ns())
+            out = _git_output(self._repo, "-C", str(self._root), *WORK_TREE_LISTING)
             names = sorted({n for n in out.split("\0") if n})
             listed_ns = time.time_ns()
-            self._files = [
-                e for name in names if (e := _lstat_entry(self._root, name, listed_ns)) is not None
-            ]
+            files: list[FileEntry] = []
+            for name in names:
+                try:
+                    st = os.lstat(os.path.join(self._root, name))  # noqa: PTH118 - per file: cheaper than pathlib
+                except OSError as exc:
+                    # tracked but deleted: its coming back is a change too
+                    gone = isinstance(exc, FileNotFoundError | NotADirectoryError)
+                    self._stamps[name] = stamps.MISSING if gone else None
+                    continue
+                entry = _entry_of(name, st, listed_ns)
+                self._stamps[name] = (
+                    None  # a submodule's state is its own repository's
+                    if entry is not None and entry.kind is EntryKind.SUBMODULE
+                    else _stamp(st, listed_ns)
+                )
+                if entry is not None:
+                    files.append(entry)
+            self._files = files
         return self._files
+
+    def watch(self) -> stamps.Watch | None:
+        """Every listed path and git's HEAD, refs, index and config files, as stamped when listed.
+
+        None for a folder inside a work tree: whether the tree is dirty depends on files outside it.
+        """
+        self.files()
+        toplevel = self._repo.working_tree_dir
+        if toplevel is None or Path(toplevel).resolve() != self._root:
+            return None
+        return stamps.Watch(
+            root=str(self._root),
+            paths=dict(self._stamps),
+            outside=dict(self._git_stamps),
+            git_listing=stamps.listing_digest(self._stamps),
+        )
 
     def read_bytes(self, entry: FileEntry) -> bytes:
         """The file's bytes as they are on disk."""
@@ -351,6 +384,36 @@ class WorkingTreeSnapshot:
     def commit(self) -> str | None:
         """HEAD, or None in a repository without commits."""
         return _head_commit(self._repo)
+
+
+def _git_metadata_stamps(repo: git.Repo, root: Path, now_ns: int) -> dict[str, str | None]:
+    """Stamps of the files that decide HEAD, the branch and how git compares the tree with it."""
+    git_dir = Path(repo.git_dir)
+    common = Path(repo.common_dir)
+    home = Path.home()
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    paths = [
+        git_dir / "HEAD",
+        git_dir / "index",
+        git_dir / "config.worktree",
+        common / "config",
+        common / "packed-refs",
+        common / "reftable" / "tables.list",
+        home / ".gitconfig",
+        xdg / "git" / "config",
+        xdg / "git" / "attributes",
+        Path("/etc/gitconfig"),
+    ]
+    if (root / ".git").is_file():
+        paths.append(root / ".git")  # a linked work tree: the file says where its git folder is
+    # (a .git folder's own stamp moves whenever git takes its index lock, even to change nothing)
+    found = {str(path): stamps.path_stamp(str(path), now_ns) for path in paths}
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        if head.startswith("ref: "):
+            ref_file = str(common / head.removeprefix("ref: "))
+            found[ref_file] = stamps.path_stamp(ref_file, now_ns)
+    return found
 
 
 def _head_commit(repo: git.Repo) -> str | None:
@@ -784,6 +847,10 @@ class CommitSnapshot:
     def commit(self) -> str | None:
         """The audited commit."""
         return self._commit
+
+    def watch(self) -> None:
+        """None: a ref may move, and a URL is fetched again; stamps cannot tell either."""
+        return
 
 
 def looks_like_url(target: str) -> bool:

@@ -206,6 +206,9 @@ class _BlobUnion:
     def commit(self) -> None:
         """No commit: this is not a revision."""
 
+    def watch(self) -> None:
+        """Nothing on disk to watch."""
+
 
 def _prewarm(
     head: CommitSnapshot,

@@ -9,6 +9,7 @@ from typing import Annotated, Any, assert_never
 import typer
 from pydantic import ValidationError
 
+from ctoaudit.atomic import write_atomic
 from ctoaudit.baseline import BaselineSource, GateInputs, prepare, write_baseline
 from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
@@ -22,7 +23,7 @@ from ctoaudit.cli._options import (
     NoCache,
     Offline,
 )
-from ctoaudit.cli._output import audit_request, stderr_console, write_atomic
+from ctoaudit.cli._output import audit_request, stderr_console
 from ctoaudit.config import format_validation_error
 from ctoaudit.engine import AuditOptions
 from ctoaudit.errors import ConfigError, UsageError

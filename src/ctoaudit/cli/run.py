@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ctoaudit import replay
+from ctoaudit.atomic import write_atomic
 from ctoaudit.cache import NullCache, open_cache
 from ctoaudit.cli._boundary import boundary
 from ctoaudit.cli._options import (
@@ -27,12 +31,13 @@ from ctoaudit.cli._output import (
     stderr_console,
     stdout_is_terminal,
     use_color,
-    write_atomic,
 )
-from ctoaudit.engine import AuditOptions, audit, parse_as_of
+from ctoaudit.engine import AuditOptions, audit_target, parse_as_of, replayable
 from ctoaudit.exitcodes import ExitCode
 from ctoaudit.render import RenderFormat
 from ctoaudit.scoring import below_minimum
+from ctoaudit.snapshot import RepoSnapshot
+from ctoaudit.stamps import noting_inputs
 
 
 def run(
@@ -120,8 +125,9 @@ def run(
         cache = open_cache(cache_dir, enabled=not no_cache)
         show_progress = not quiet and stdout_is_terminal()
         console = stderr_console()
+        notes: list[str] = []
         if isinstance(cache, NullCache) and cache.reason and not quiet:
-            console.print(f"warning: {cache.reason}")
+            _note(notes, f"warning: {cache.reason}")
         progress = RichProgress(console) if show_progress else None
         options = AuditOptions(
             cache=cache,
@@ -133,20 +139,47 @@ def run(
         if progress is not None:
             options.progress = progress
         try:
-            with progress or contextlib.nullcontext():
-                report = audit(request, options)
+            with progress or contextlib.nullcontext(), noting_inputs() as inputs:
+                report, snapshot = audit_target(request, options)
         finally:
             cache.close()
         renderer = render_format.to_renderer(
             color=use_color() and output is None, width=console.width
         )
         text = renderer(report)
+        shown = ""
         if output is None:
             typer.echo(text, nl=False)
+            shown = text
         else:
             write_atomic(output, text)
             if not quiet:
-                console.print(f"wrote {output} ({render_format.value})")
+                _note(notes, f"wrote {output} ({render_format.value})")
+        exit_code = ExitCode.OK
         if fail_under is not None and (miss := below_minimum(report.score, fail_under)):
-            console.print(f"ctoaudit: {miss}")
-            raise typer.Exit(ExitCode.GATE_FAILED)
+            _note(notes, f"ctoaudit: {miss}")
+            exit_code = ExitCode.GATE_FAILED
+        if not isinstance(cache, NullCache) and replayable(report):
+            files = ((str(output), text),) if output is not None else ()
+            _remember(snapshot, inputs, replay.Outputs(shown, "".join(notes), files, exit_code))
+        if exit_code is not ExitCode.OK:
+            raise typer.Exit(exit_code)
+
+
+def _note(notes: list[str], line: str) -> None:
+    """A note on stderr, kept for the record of the run."""
+    notes.append(line + "\n")
+    sys.stderr.write(line + "\n")
+
+
+def _remember(
+    snapshot: RepoSnapshot, inputs: Mapping[str, str | None], outputs: replay.Outputs
+) -> None:
+    """Record the run for replay when the console script began it and the snapshot can be watched."""
+    invocation = replay.current()
+    # echo strips escape sequences from text bound for a pipe: such text is not recorded as shown
+    if invocation is None or ("\x1b" in outputs.stdout and not stdout_is_terminal()):
+        return
+    watch = snapshot.watch()
+    if watch is not None:
+        replay.record(invocation, watch, inputs, outputs)

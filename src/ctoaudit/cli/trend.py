@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ctoaudit.analyzers import LazyAnalyzers
+from ctoaudit.atomic import write_atomic
 from ctoaudit.cache import open_cache
 from ctoaudit.cli._boundary import boundary
 from ctoaudit.cli._options import Analyzers, CacheDir, Disable, Exclude, Jobs, NoCache, Offline
@@ -19,7 +20,6 @@ from ctoaudit.cli._output import (
     stderr_console,
     stdout_is_terminal,
     use_color,
-    write_atomic,
 )
 from ctoaudit.engine import AuditOptions
 from ctoaudit.render.trend_report import TrendFormat

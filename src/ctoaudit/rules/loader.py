@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ctoaudit import __version__
 from ctoaudit.errors import ConfigError
 from ctoaudit.rules.model import FAMILY_PATTERN, ActionSpec, Rule, RuleSet
+from ctoaudit.stamps import note_input
 
 DEFAULT_NAME = "default"
 ENTRY_POINT_GROUP = "ctoaudit.rulesets"
@@ -109,6 +110,8 @@ def _parse(text: str, source: str) -> RuleFile:
 
 
 def _read(path: Source) -> str:
+    if isinstance(path, Path):
+        note_input(path)  # bundled rule sets are part of the installed code
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
