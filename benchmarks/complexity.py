@@ -2,7 +2,9 @@
 
 Downloads Django 5.1.4's sdist (pip download --no-deps --no-binary :all:), then times on its
 `django/` package:
-  - ctoaudit cold (empty cache) and warm (nothing changed), whole command, JSON output;
+  - ctoaudit cold (empty cache) and warm (nothing changed: replayed), whole command, JSON output;
+  - ctoaudit warm after touching one file (its stamp moves, its bytes do not): no replay, so the
+    engine's content cache answers, and the whole command runs;
   - `radon cc -j`, `radon mi -j`, `radon raw -j`, `radon hal -j`;
 and cross-checks that ctoaudit's per-function cyclomatic complexity and per-file maintainability
 index equal radon's. Prints figures and ratios. Run: python benchmarks/complexity.py [--runs N]
@@ -213,9 +215,20 @@ def main() -> None:
         cold = statistics.median(colds)
         env["CTOAUDIT_CACHE_DIR"] = str(Path(cache) / "cold0")
         report = json.loads(out_file.read_text())
+        cold_bytes = out_file.read_bytes()
         warm_runs = [timed(cmd, parent, env)[0] for _ in range(args.runs)]
+        if out_file.read_bytes() != cold_bytes:
+            raise SystemExit("the warm run's report differs from the cold run's")
         terminal_cmd = [ctoaudit, "run", "django", "--analyzers", "complexity", "--quiet"]
+        timed(terminal_cmd, parent, env)  # its first run is recorded: the JSON one was
         terminal_runs = [timed(terminal_cmd, parent, env)[0] for _ in range(args.runs)]
+        touched = tree / "__init__.py"
+        engine_runs = []
+        for _ in range(args.runs):
+            touched.touch()  # a new stamp: the replay check fails, the content cache still hits
+            engine_runs.append(timed(cmd, parent, env)[0])
+        if out_file.read_bytes() != cold_bytes:
+            raise SystemExit("the engine-cache run's report differs from the cold run's")
         in_process = json.loads(
             subprocess.run(
                 [sys.executable, "-c", IN_PROCESS, str(tree), str(Path(cache) / "in-process"), str(args.runs)],
@@ -223,6 +236,7 @@ def main() -> None:
             ).stdout
         )  # fmt: skip
     warm = statistics.median(warm_runs)
+    warm_engine = statistics.median(engine_runs)
     warm_terminal = statistics.median(terminal_runs)
     print(
         f"engine.audit in one process (no interpreter start-up or imports): cold {in_process['cold']:.2f} s, "
@@ -237,6 +251,10 @@ def main() -> None:
     )
     print(
         f"ctoaudit warm (terminal):      {warm_terminal:7.2f} s   = {warm_terminal / cold:.3f} x cold"
+    )
+    print(
+        f"ctoaudit, one file touched:    {warm_engine:7.2f} s   = {warm_engine / cold:.3f} x cold "
+        "(no replay: whole command, content cache)"
     )
 
     functions, mi_files, problems = cross_check(report, radon_out["cc"], radon_out["mi"])
