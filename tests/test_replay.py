@@ -148,6 +148,27 @@ def test_a_change_in_the_folder_runs_the_audit_again(
     assert script(*args).replayed  # the new state is recorded in turn
 
 
+def test_a_link_to_the_target_pointed_elsewhere_runs_the_audit_again(
+    script: Callable[..., ScriptRun], project: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "lib.py").write_text(COMPLEX.replace("grade", "other_grade"))
+    link = tmp_path / "current"
+    link.symlink_to(project)
+    time.sleep(0.01)
+    args = complexity_json(str(link))
+    first = script(*args)
+    assert script(*args).replayed
+
+    link.unlink()
+    link.symlink_to(other)
+    after = script(*args)
+    assert not after.replayed
+    assert "other_grade" in after.stdout
+    assert "other_grade" not in first.stdout
+
+
 def test_other_environment_or_working_folder_is_another_record(
     script: Callable[..., ScriptRun],
     project: Path,
@@ -254,19 +275,20 @@ def test_a_file_changed_during_the_run_is_not_recorded(tmp_path: Path) -> None:
     target.write_text("x = 22\n")  # after the listing stamped it, before the run ended
     invocation = replay.Invocation(("run",), "facts", str(tmp_path / "record"))
     outputs = replay.Outputs("{}", "", (), 0)
+    root = str(tmp_path)
 
-    assert not replay.record(invocation, Watch(str(tmp_path), {"a.py": before}), {}, outputs)
+    assert not replay.record(invocation, root, Watch(root, {"a.py": before}), {}, outputs)
     assert not (tmp_path / "record").exists()
     current = stamps_module.path_stamp(str(target))
-    assert replay.record(invocation, Watch(str(tmp_path), {"a.py": current}), {}, outputs)
-    assert not replay.record(invocation, Watch(str(tmp_path), {"a.py": None}), {}, outputs)
+    assert replay.record(invocation, root, Watch(root, {"a.py": current}), {}, outputs)
+    assert not replay.record(invocation, root, Watch(root, {"a.py": None}), {}, outputs)
 
 
 def test_old_records_are_pruned(tmp_path: Path) -> None:
     outputs = replay.Outputs("", "", (), 0)
     for n in range(replay.MAX_RECORDS + 5):
         invocation = replay.Invocation(("run",), str(n), str(tmp_path / "records" / f"{n:04d}"))
-        assert replay.record(invocation, Watch(str(tmp_path), {}), {}, outputs)
+        assert replay.record(invocation, str(tmp_path), Watch(str(tmp_path), {}), {}, outputs)
         os.utime(invocation.path, ns=(n * 10**9, n * 10**9))
     kept = sorted(p.name for p in (tmp_path / "records").iterdir())
     assert len(kept) == replay.MAX_RECORDS

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from ctoaudit.stamps import Watch
 
-FORMAT = 1
+FORMAT = 2
 FOLDER = "replay-v1"
 MAX_RECORDS = 32
 """Records kept per cache folder; the least recently used go first."""
@@ -134,10 +134,13 @@ def _still_valid(invocation: Invocation) -> Outputs | None:
     """The record's outputs when it is of these facts and every stamp and listing still holds."""
     with open(invocation.path, "rb") as handle:
         fields = marshal.loads(handle.read())  # noqa: S302 - the user's own cache folder
-    (form, facts, root, paths, outside, listing, inputs, code, stdout, stderr, files) = fields
+    (form, facts, target, root, paths, outside, listing, inputs, code, stdout, stderr, files) = (
+        fields
+    )
     valid = (
         form == FORMAT
         and facts == invocation.facts
+        and os.path.realpath(target) == root
         and isinstance(stdout, str)
         and isinstance(stderr, str)
         and type(code) is int
@@ -149,16 +152,21 @@ def _still_valid(invocation: Invocation) -> Outputs | None:
 
 def record(
     invocation: Invocation,
+    target: str,
     watch: Watch,
     inputs: Mapping[str, str | None],
     outputs: Outputs,
 ) -> bool:
     """Store the run for replay, when every stamp taken before it still holds; True when stored.
 
-    A file changed while the run read it would otherwise be recorded with its new stamp but old
-    content: checking the stamps again after the run rules that out.
+    `target` is the audited path as given, made absolute: a replay checks that it still leads to
+    the watched folder (a link may be pointed elsewhere). A file changed while the run read it
+    would otherwise be recorded with its new stamp but old content: checking the stamps again
+    after the run rules that out.
     """
     if not watch.vouched() or None in inputs.values():
+        return False
+    if os.path.realpath(target) != watch.root:
         return False
     paths, outside, noted = dict(watch.paths), dict(watch.outside), dict(inputs)
     if not _stamps_hold(watch.root, paths, outside, noted):
@@ -166,6 +174,7 @@ def record(
     fields = (
         FORMAT,
         invocation.facts,
+        target,
         watch.root,
         paths,
         outside,

@@ -397,6 +397,7 @@ def _git_metadata_stamps(repo: git.Repo, root: Path, now_ns: int) -> dict[str, s
         git_dir / "index",
         git_dir / "config.worktree",
         common / "config",
+        common / "info" / "attributes",
         common / "packed-refs",
         common / "reftable" / "tables.list",
         home / ".gitconfig",

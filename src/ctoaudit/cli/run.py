@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -161,7 +162,8 @@ def run(
             exit_code = ExitCode.GATE_FAILED
         if not isinstance(cache, NullCache) and replayable(report):
             files = ((str(output), text),) if output is not None else ()
-            _remember(snapshot, inputs, replay.Outputs(shown, "".join(notes), files, exit_code))
+            outputs = replay.Outputs(shown, "".join(notes), files, exit_code)
+            _remember(target, snapshot, inputs, outputs)
         if exit_code is not ExitCode.OK:
             raise typer.Exit(exit_code)
 
@@ -173,7 +175,7 @@ def _note(notes: list[str], line: str) -> None:
 
 
 def _remember(
-    snapshot: RepoSnapshot, inputs: Mapping[str, str | None], outputs: replay.Outputs
+    target: str, snapshot: RepoSnapshot, inputs: Mapping[str, str | None], outputs: replay.Outputs
 ) -> None:
     """Record the run for replay when the console script began it and the snapshot can be watched."""
     invocation = replay.current()
@@ -182,4 +184,5 @@ def _remember(
         return
     watch = snapshot.watch()
     if watch is not None:
-        replay.record(invocation, watch, inputs, outputs)
+        given = os.path.abspath(os.path.expanduser(target))  # noqa: PTH100, PTH111 - a str, as replay keeps it
+        replay.record(invocation, given, watch, inputs, outputs)
