@@ -13,9 +13,13 @@ What a record is checked against:
   its import path, which of stdin/stdout/stderr are terminals and their size, the stamps of
   ctoaudit's own files and of every folder on the import path (installing or removing a package,
   a plugin among them, changes its folder's stamp);
+- the target: the path as given must still lead to the folder that was audited;
 - the snapshot's watch: every listed file and walked folder (plain folders), or every listed path,
   git's HEAD, refs, index and config files, and git's listing asked again (git work trees);
 - the files read besides the snapshot: `--config` and rule files.
+
+A record's file is named by a checksum of its key and holds the key in full: two keys with the same
+checksum only take turns in one file, and are never mistaken for each other.
 """
 
 from __future__ import annotations
