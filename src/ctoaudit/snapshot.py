@@ -82,13 +82,9 @@ class FileEntry(NamedTuple):
     blob_id: str | None = None
     stamp: str | None = None
     """For a file on disk: device, inode, size, modification and change time, when the file was
-    last changed more than stamps.SETTLED_SECONDS before it was listed. Until the file changes again its
-    stamp stays the same, and any change (a write sets both times to now) gives another stamp, so a
+    last changed more than stamps.SETTLED_SECONDS before it was listed. Until the file changes again
+    its stamp stays the same, and any change (a write sets both times to now) gives another stamp, so a
     stamp seen before names the same bytes: the content cache can skip reading and hashing it."""
-
-
-def _stamp(st: os.stat_result, listed_ns: int) -> str | None:
-    return stamps.stamp(st, listed_ns)
 
 
 class RepoSnapshot(Protocol):
@@ -193,7 +189,7 @@ def _entry_of(rel: str, st: os.stat_result, listed_ns: int) -> FileEntry | None:
         return FileEntry(rel, 0, EntryKind.SUBMODULE)
     if not stat.S_ISREG(st.st_mode):
         return None
-    return FileEntry(rel, st.st_size, stamp=_stamp(st, listed_ns))
+    return FileEntry(rel, st.st_size, stamp=stamps.stamp(st, listed_ns))
 
 
 class DirectorySnapshot:
@@ -241,7 +237,7 @@ class DirectorySnapshot:
                 for item in entries:  # most entries are files: test for those first
                     if item.is_file(follow_symlinks=False):
                         st = item.stat(follow_symlinks=False)
-                        stamp = _stamp(st, listed_ns)
+                        stamp = stamps.stamp(st, listed_ns)
                         found.append(FileEntry(rel_dir + item.name, st.st_size, stamp=stamp))
                     elif item.is_dir(follow_symlinks=False):
                         if not matches_any(item.name, self._excludes):
@@ -249,7 +245,7 @@ class DirectorySnapshot:
                     elif item.is_symlink():
                         found.append(FileEntry(rel_dir + item.name, 0, EntryKind.SYMLINK))
                         # not read, but retargeting it changes what the listing says of it
-                        self._folders[rel_dir + item.name] = _stamp(
+                        self._folders[rel_dir + item.name] = stamps.stamp(
                             item.stat(follow_symlinks=False), listed_ns
                         )
         except OSError as exc:
@@ -350,7 +346,7 @@ class WorkingTreeSnapshot:
                 self._stamps[name] = (
                     None  # a submodule's state is its own repository's
                     if entry is not None and entry.kind is EntryKind.SUBMODULE
-                    else _stamp(st, listed_ns)
+                    else stamps.stamp(st, listed_ns)
                 )
                 if entry is not None:
                     files.append(entry)
