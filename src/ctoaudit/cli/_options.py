@@ -34,7 +34,9 @@ Jobs = Annotated[
 NoCache = Annotated[
     bool,
     typer.Option(
-        "--no-cache", help="Neither read nor write the result cache.", envvar="CTOAUDIT_NO_CACHE"
+        "--no-cache",
+        help="Neither read nor write the cache (results, and replays of unchanged runs).",
+        envvar="CTOAUDIT_NO_CACHE",
     ),
 ]
 CacheDir = Annotated[
