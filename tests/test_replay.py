@@ -416,3 +416,29 @@ def test_the_console_script_replays_without_importing_the_command_line(
 
     assert {"typer", "pydantic", "rich.console"} <= imported(runs[0])
     assert not {"typer", "pydantic", "rich", "ctoaudit.engine"} & imported(runs[1])
+
+
+def test_ctrl_c_during_the_replay_check_exits_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    def interrupted(invocation: replay.Invocation) -> int | None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(replay, "replay", interrupted)
+    monkeypatch.setattr(sys, "argv", ["ctoaudit", *complexity_json(str(project))])
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "ctoaudit: error: interrupted\n"
+
+
+def test_a_deleted_working_folder_is_a_usage_error(
+    script: Callable[..., ScriptRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    result = script(*complexity_json("."))
+    assert result.exit_code == 2
+    assert result.stderr == "ctoaudit: error: .: cannot resolve the path: No such file or directory\n"

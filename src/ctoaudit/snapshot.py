@@ -917,12 +917,7 @@ def open_snapshot(
         snap = CommitSnapshot(repo, ref or "HEAD", url=target, display_path=target)
         snap.warnings.extend(warnings)
         return snap
-    path = Path(target).expanduser()
-    if not path.exists():
-        raise TargetError(f"{target}: no such file or directory")
-    if not path.is_dir():
-        raise TargetError(f"{target}: not a directory")
-    path = path.resolve()
+    path = _local_folder(target)
     if shutil.which("git") is None:
         if ref is not None:
             raise TargetError("--ref needs git, and no git executable was found on PATH")
@@ -944,6 +939,19 @@ def open_snapshot(
         prefix = path.relative_to(toplevel).as_posix() if path != toplevel else ""
         return CommitSnapshot(repo, ref, prefix=prefix, display_path=str(path))
     return WorkingTreeSnapshot(repo, path)
+
+
+def _local_folder(target: str) -> Path:
+    """The target as an existing folder's resolved path, or a TargetError saying why not."""
+    path = Path(target).expanduser()
+    if not path.exists():
+        raise TargetError(f"{target}: no such file or directory")
+    if not path.is_dir():
+        raise TargetError(f"{target}: not a directory")
+    try:
+        return path.resolve()
+    except OSError as exc:  # e.g. the working folder was deleted under the shell
+        raise TargetError(f"{target}: cannot resolve the path: {exc.strerror or exc}") from None
 
 
 def _require_git(target: str) -> None:
